@@ -1,0 +1,6 @@
+# Warnings are errors in every build of Berth's own code.
+function(berth_warnings target)
+  target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Werror
+    -Wshadow -Wnon-virtual-dtor -Wcast-align -Wunused -Woverloaded-virtual
+    -Wnull-dereference -Wimplicit-fallthrough -Wno-maybe-uninitialized)
+endfunction()
