@@ -2,5 +2,5 @@
 function(berth_warnings target)
   target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Werror
     -Wshadow -Wnon-virtual-dtor -Wcast-align -Wunused -Woverloaded-virtual
-    -Wnull-dereference -Wimplicit-fallthrough -Wno-maybe-uninitialized)
+    -Wimplicit-fallthrough -Wno-maybe-uninitialized)
 endfunction()

@@ -1,1 +1,208 @@
-// placeholder
+#include "app/config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <charconv>
+#include <functional>
+
+extern char** environ;
+
+namespace berth::app {
+namespace {
+
+// Parses and stores a value; false when the text is not a valid value of the key.
+using Setter = std::function<bool(Config&, const std::string&)>;
+
+base::Status bad_value(const std::string& path, const std::string& value, std::string_view why) {
+  return base::make_error(base::Errc::invalid_argument,
+                          "config " + path + ": invalid value '" + value + "' (" + std::string(why) + ")");
+}
+
+template <class T>
+bool parse_unsigned(const std::string& text, T& out) {
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  return !text.empty() && ec == std::errc() && end == text.data() + text.size();
+}
+
+// "90", "90s", "15m", "24h", "7d" -> seconds.
+bool parse_duration(const std::string& text, std::chrono::seconds& out) {
+  if (text.empty()) return false;
+  std::string digits = text;
+  std::int64_t unit = 1;
+  switch (text.back()) {
+    case 's': unit = 1; digits.pop_back(); break;
+    case 'm': unit = 60; digits.pop_back(); break;
+    case 'h': unit = 3600; digits.pop_back(); break;
+    case 'd': unit = 86400; digits.pop_back(); break;
+    default: break;
+  }
+  std::int64_t value = 0;
+  if (!parse_unsigned(digits, value)) return false;
+  out = std::chrono::seconds(value * unit);
+  return true;
+}
+
+struct KeyDef {
+  ConfigKey key;
+  Setter set;
+  std::string_view expected;  // what a valid value looks like, for error messages
+};
+
+struct Kind {
+  Setter set;
+  std::string_view expected;
+};
+
+template <class T>
+Kind number(T Config::*field) {
+  return {[field](Config& config, const std::string& value) {
+            T parsed{};
+            if (!parse_unsigned(value, parsed)) return false;
+            config.*field = parsed;
+            return true;
+          },
+          "expected a whole number"};
+}
+
+Kind text(std::string Config::*field) {
+  return {[field](Config& config, const std::string& value) {
+            config.*field = value;
+            return true;
+          },
+          "expected text"};
+}
+
+Kind duration(std::chrono::seconds Config::*field) {
+  return {[field](Config& config, const std::string& value) {
+            std::chrono::seconds parsed{};
+            if (!parse_duration(value, parsed)) return false;
+            config.*field = parsed;
+            return true;
+          },
+          "expected a duration such as 90s, 15m, 24h"};
+}
+
+std::string env_name(const std::string& path) {
+  std::string name = "BERTH_";
+  for (char c : path) name.push_back(c == '.' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+  return name;
+}
+
+const std::vector<KeyDef>& key_defs() {
+  static const std::vector<KeyDef> defs = [] {
+    std::vector<KeyDef> list;
+    auto add = [&](std::string path, std::string help, Kind kind) {
+      list.push_back(KeyDef{ConfigKey{path, env_name(path), std::move(help)}, std::move(kind.set), kind.expected});
+    };
+    add("listen", "address and port to listen on (host:port)", text(&Config::listen));
+    add("data_dir", "directory for blobs, uploads and metadata", text(&Config::data_dir));
+    add("log_level", "trace, debug, info, warn, error or off", text(&Config::log_level));
+    add("tls.certificate", "PEM certificate chain; TLS is on when certificate and key are set",
+        text(&Config::tls_certificate));
+    add("tls.private_key", "PEM private key", text(&Config::tls_private_key));
+    add("limits.max_connections", "connections served at once; more are closed",
+        number(&Config::max_connections));
+    add("limits.max_header_bytes", "largest request head; larger ones get 431", number(&Config::max_header_bytes));
+    add("limits.max_body_bytes", "largest request body in bytes (0 = unlimited)", number(&Config::max_body_bytes));
+    add("limits.io_threads", "threads serving connections (0 = one per core)", number(&Config::io_threads));
+    add("limits.blocking_threads", "threads for disk and database work", number(&Config::blocking_threads));
+    add("limits.shutdown_grace", "how long in-flight requests may finish on shutdown",
+        duration(&Config::shutdown_grace));
+    add("uploads.max_age", "uploads untouched this long are purged", duration(&Config::upload_max_age));
+    add("uploads.purge_interval", "how often abandoned uploads are looked for",
+        duration(&Config::upload_purge_interval));
+    add("cache.manifest_mb", "memory for cached manifests, in MiB", number(&Config::manifest_cache_mb));
+    return list;
+  }();
+  return defs;
+}
+
+void flatten(const YAML::Node& node, const std::string& prefix, std::vector<std::pair<std::string, std::string>>& out) {
+  if (node.IsMap()) {
+    for (const auto& entry : node)
+      flatten(entry.second, prefix.empty() ? entry.first.as<std::string>() : prefix + "." + entry.first.as<std::string>(),
+              out);
+  } else if (node.IsScalar()) {
+    out.emplace_back(prefix, node.as<std::string>());
+  } else if (node.IsNull()) {
+    out.emplace_back(prefix, "");
+  } else {
+    out.emplace_back(prefix, "\x01sequence");
+  }
+}
+
+}  // namespace
+
+const std::vector<ConfigKey>& config_keys() {
+  static const std::vector<ConfigKey> keys = [] {
+    std::vector<ConfigKey> list;
+    for (const auto& def : key_defs()) list.push_back(def.key);
+    return list;
+  }();
+  return keys;
+}
+
+base::Status set_config_value(Config& config, const std::string& path, const std::string& value) {
+  for (const auto& def : key_defs()) {
+    if (def.key.path != path) continue;
+    if (!def.set(config, value)) return bad_value(path, value, def.expected);
+    return {};
+  }
+  return base::make_error(base::Errc::invalid_argument, "config: unknown key '" + path + "'");
+}
+
+base::Result<Config> load_config(const std::optional<std::string>& path,
+                                 const std::map<std::string, std::string>& environment) {
+  Config config;
+  if (path) {
+    std::vector<std::pair<std::string, std::string>> values;
+    try {
+      YAML::Node root = YAML::LoadFile(*path);
+      if (!root.IsNull() && !root.IsMap())
+        return base::make_error(base::Errc::invalid_argument, "config " + *path + ": expected a mapping");
+      flatten(root, "", values);
+    } catch (const YAML::BadFile&) {
+      return base::make_error(base::Errc::io_error, "config " + *path + ": cannot read the file");
+    } catch (const YAML::Exception& e) {
+      return base::make_error(base::Errc::invalid_argument, "config " + *path + ": " + e.what());
+    }
+    for (const auto& [key, value] : values) {
+      if (value == "\x01sequence")
+        return base::make_error(base::Errc::invalid_argument, "config " + key + ": expected a single value");
+      if (auto status = set_config_value(config, key, value); !status) return status.error();
+    }
+  }
+  for (const auto& def : key_defs()) {
+    auto it = environment.find(def.key.env);
+    if (it == environment.end()) continue;
+    if (auto status = set_config_value(config, def.key.path, it->second); !status) return status.error();
+  }
+  return config;
+}
+
+std::map<std::string, std::string> berth_environment() {
+  std::map<std::string, std::string> out;
+  for (char** entry = environ; entry && *entry; ++entry) {
+    std::string_view text(*entry);
+    if (!text.starts_with("BERTH_")) continue;
+    auto eq = text.find('=');
+    if (eq == std::string_view::npos) continue;
+    out.emplace(std::string(text.substr(0, eq)), std::string(text.substr(eq + 1)));
+  }
+  return out;
+}
+
+base::Result<std::pair<std::string, std::uint16_t>> split_listen_address(const std::string& listen) {
+  auto invalid = [&] {
+    return base::make_error(base::Errc::invalid_argument, "listen address '" + listen + "' is not host:port");
+  };
+  auto colon = listen.rfind(':');
+  if (colon == std::string::npos || colon == 0) return invalid();
+  std::string host = listen.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  std::uint16_t port = 0;
+  if (!parse_unsigned(listen.substr(colon + 1), port)) return invalid();
+  return std::make_pair(host, port);
+}
+
+}  // namespace berth::app

@@ -1,1 +1,83 @@
-int main() { return 0; }
+// The `berth` command: composition root. Parses the command line, builds the
+// configuration and runs a subcommand.
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "app/commands.h"
+#include "app/config.h"
+#include "base/log.h"
+
+namespace {
+
+struct Overrides {
+  std::optional<std::string> config_file;
+  std::optional<std::string> listen;
+  std::optional<std::string> data_dir;
+  std::optional<std::string> tls_certificate;
+  std::optional<std::string> tls_private_key;
+  std::optional<std::string> log_level;
+};
+
+std::string describe_keys() {
+  std::string text = "Configuration keys (YAML path / environment variable):\n";
+  for (const auto& key : berth::app::config_keys())
+    text += "  " + key.path + " / " + key.env + "\n      " + key.help + "\n";
+  return text;
+}
+
+void add_common(CLI::App& command, Overrides& overrides) {
+  command.add_option("--config", overrides.config_file, "YAML configuration file (berth.yaml)");
+  command.add_option("--data", overrides.data_dir, "data directory (default ./berth-data)");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"berth: a private OCI registry (images, Helm charts and other artifacts)"};
+  app.require_subcommand(1);
+  app.footer(describe_keys());
+  Overrides overrides;
+
+  CLI::App* serve = app.add_subcommand("serve", "serve the registry (OCI distribution API at /v2/)");
+  add_common(*serve, overrides);
+  serve->add_option("--listen", overrides.listen, "address:port to listen on (default 127.0.0.1:5000)");
+  serve->add_option("--tls-cert", overrides.tls_certificate, "PEM certificate chain (enables TLS with --tls-key)");
+  serve->add_option("--tls-key", overrides.tls_private_key, "PEM private key");
+  serve->add_option("--log-level", overrides.log_level, "trace, debug, info, warn, error or off");
+  serve->footer(describe_keys());
+
+  CLI::App* fsck = app.add_subcommand("fsck", "check that blobs and metadata agree (exit 0 when clean)");
+  add_common(*fsck, overrides);
+  CLI::App* gc = app.add_subcommand("gc", "delete blobs no repository references (server must be stopped)");
+  add_common(*gc, overrides);
+
+  CLI11_PARSE(app, argc, argv);
+
+  auto loaded = berth::app::load_config(overrides.config_file, berth::app::berth_environment());
+  if (!loaded) {
+    std::cerr << "berth: " << loaded.error().message << "\n";
+    return 2;
+  }
+  berth::app::Config config = std::move(loaded).value();
+  auto apply = [&](const std::optional<std::string>& value, const char* path) {
+    if (!value) return true;
+    if (auto set = berth::app::set_config_value(config, path, *value); !set) {
+      std::cerr << "berth: " << set.error().message << "\n";
+      return false;
+    }
+    return true;
+  };
+  if (!apply(overrides.listen, "listen") || !apply(overrides.data_dir, "data_dir") ||
+      !apply(overrides.tls_certificate, "tls.certificate") || !apply(overrides.tls_private_key, "tls.private_key") ||
+      !apply(overrides.log_level, "log_level"))
+    return 2;
+  if (!berth::base::set_log_level(config.log_level)) {
+    std::cerr << "berth: unknown log level '" << config.log_level << "'\n";
+    return 2;
+  }
+
+  if (*serve) return berth::app::serve(config);
+  if (*fsck) return berth::app::fsck(config);
+  if (*gc) return berth::app::garbage_collect(config);
+  return 2;
+}

@@ -1,1 +1,116 @@
-// placeholder
+// `berth serve`: wires storage, the registry service and the HTTP server together.
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include "api/oci/routes.h"
+#include "app/commands.h"
+#include "app/storage.h"
+#include "base/log.h"
+#include "http/middleware.h"
+#include "http/router.h"
+#include "http/server.h"
+#include "registry/registry.h"
+
+namespace berth::app {
+namespace {
+
+// Periodically purges uploads that were abandoned longer than the configured age.
+class UploadPurger {
+ public:
+  UploadPurger(registry::Registry& registry, std::chrono::seconds max_age, std::chrono::seconds interval)
+      : thread_([this, &registry, max_age, interval](std::stop_token stop) {
+          std::mutex mutex;
+          std::condition_variable_any wake;
+          while (!stop.stop_requested()) {
+            std::size_t purged = registry.purge_uploads(std::chrono::system_clock::now() - max_age);
+            if (purged > 0) BERTH_LOG_INFO("purged {} abandoned upload(s)", purged);
+            std::unique_lock lock(mutex);
+            wake.wait_for(lock, stop, interval, [] { return false; });
+          }
+        }) {}
+
+ private:
+  std::jthread thread_;
+};
+
+http::Handler health_handler(registry::Registry& registry) {
+  return [&registry](http::Exchange& exchange) -> boost::asio::awaitable<http::Response> {
+    base::Status storage;
+    base::Status metadata;
+    co_await exchange.run_blocking([&] {
+      storage = registry.check_storage();
+      metadata = registry.check_metadata();
+    });
+    http::Response response;
+    response.status = storage && metadata ? 200 : 503;
+    response.headers.set("Content-Type", "application/json");
+    auto state = [](const base::Status& status) { return status ? std::string("ok") : status.error().message; };
+    auto quote = [](const std::string& text) {
+      std::string out = "\"";
+      for (char c : text) {
+        if (c == '"' || c == '\\') out.push_back('\\');
+        if (static_cast<unsigned char>(c) >= 0x20) out.push_back(c);
+      }
+      return out + "\"";
+    };
+    response.body = "{\"status\":" + quote(response.status == 200 ? "ok" : "unavailable") +
+                    ",\"storage\":" + quote(state(storage)) + ",\"metadata\":" + quote(state(metadata)) + "}";
+    co_return response;
+  };
+}
+
+}  // namespace
+
+int serve(const Config& config) {
+  auto address = split_listen_address(config.listen);
+  if (!address) {
+    BERTH_LOG_ERROR("{}", address.error().message);
+    return 2;
+  }
+  auto storage = open_storage(config.data_dir);
+  if (!storage) {
+    BERTH_LOG_ERROR("cannot open data directory: {}", storage.error().message);
+    return 2;
+  }
+  registry::Options registry_options;
+  registry_options.manifest_cache_bytes = config.manifest_cache_mb * 1024 * 1024;
+  registry::Registry registry(*storage->blobs, *storage->metadata, registry_options);
+  if (auto recovered = registry.recover(); !recovered) {
+    BERTH_LOG_ERROR("recovery failed: {}", recovered.error().message);
+    return 2;
+  }
+
+  http::Router router;
+  http::Handler oci = api::oci::make_handler(registry, api::oci::Options{});
+  router.add("/v2/", oci);
+  router.add("/v2", oci);
+  router.add("/healthz", health_handler(registry));
+
+  http::ServerOptions options;
+  options.address = address->first;
+  options.port = address->second;
+  options.tls_certificate = config.tls_certificate;
+  options.tls_private_key = config.tls_private_key;
+  options.io_threads = config.io_threads;
+  options.blocking_threads = config.blocking_threads;
+  options.max_header_bytes = config.max_header_bytes;
+  options.max_body_bytes = config.max_body_bytes;
+  options.max_connections = config.max_connections;
+  options.shutdown_grace = config.shutdown_grace;
+  http::Server server(options, http::with_request_id(http::with_access_log(router.handler())));
+  if (auto listening = server.listen(); !listening) {
+    BERTH_LOG_ERROR("cannot listen on {}: {}", config.listen, listening.error().message);
+    return 2;
+  }
+  BERTH_LOG_INFO("berth serving on {}:{} ({}), data in {}", options.address, server.port(),
+                 options.tls_certificate.empty() ? "http" : "https", config.data_dir);
+  {
+    UploadPurger purger(registry, config.upload_max_age, config.upload_purge_interval);
+    server.run(true);
+  }
+  BERTH_LOG_INFO("berth stopped");
+  return 0;
+}
+
+}  // namespace berth::app

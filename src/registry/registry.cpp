@@ -1,1 +1,515 @@
-// placeholder
+#include "registry/registry.h"
+
+#include <atomic>
+#include <boost/json.hpp>
+
+#include "base/log.h"
+#include "base/random.h"
+#include "oci/names.h"
+
+namespace berth::registry {
+
+using oci::ErrorCode;
+using oci::make_error;
+
+struct UploadLease::State {
+  std::string id;
+  std::string repository;
+  std::unique_ptr<blob::Upload> upload;
+  std::atomic<bool> leased{false};
+};
+
+UploadLease::~UploadLease() {
+  if (state_) state_->leased.store(false);
+}
+const std::string& UploadLease::id() const { return state_->id; }
+const std::string& UploadLease::repository() const { return state_->repository; }
+std::uint64_t UploadLease::size() const { return state_->upload->size(); }
+
+Status UploadLease::append(std::string_view data) {
+  auto status = state_->upload->append(data);
+  if (!status) return make_error(ErrorCode::blob_upload_invalid, "writing upload data failed", status.error().message);
+  return {};
+}
+
+namespace {
+
+std::string link_key(const std::string& repository, const oci::Digest& digest) {
+  return repository + '@' + digest.str();
+}
+std::string manifest_key(const std::string& repository, const std::string& digest) {
+  return repository + '@' + digest;
+}
+std::string tag_key(const std::string& repository, std::string_view tag) {
+  std::string key = repository;
+  key += ':';
+  key += tag;
+  return key;
+}
+
+oci::Error internal(std::string_view what, const base::Error& error) {
+  BERTH_LOG_ERROR("{}: {}", what, error.message);
+  return make_error(ErrorCode::internal, std::string(what));
+}
+
+// Upload ids are UUIDs; anything else cannot name an upload of ours.
+bool plausible_upload_id(std::string_view id) {
+  if (id.empty() || id.size() > 64) return false;
+  for (char c : id) {
+    bool ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+std::string annotations_json(const std::map<std::string, std::string>& annotations) {
+  if (annotations.empty()) return {};
+  boost::json::object object;
+  for (const auto& [key, value] : annotations) object[key] = value;
+  return boost::json::serialize(object);
+}
+
+}  // namespace
+
+Registry::Registry(blob::Store& blobs, meta::Database& metadata, Options options)
+    : blobs_(blobs),
+      meta_(metadata),
+      options_(options),
+      manifests_(options.manifest_cache_bytes),
+      tags_(options.manifest_cache_bytes / 16 + 1),
+      links_(options.link_cache_entries) {}
+
+Registry::~Registry() = default;
+
+base::Status Registry::recover() {
+  auto pending = meta_.take_pending_blobs();
+  if (!pending) return pending.error();
+  for (const auto& text : *pending) {
+    auto digest = oci::Digest::parse(text);
+    if (!digest) continue;
+    auto size = blobs_.stat(*digest);
+    if (!size) continue;  // the crash came before the rename: nothing was stored
+    if (auto added = meta_.add_blob(text, static_cast<std::int64_t>(*size)); !added) return added.error();
+    BERTH_LOG_INFO("recovered blob {} left by an interrupted commit", text);
+  }
+  return {};
+}
+
+Status Registry::check_name(std::string_view repository) {
+  if (!oci::valid_repository_name(repository))
+    return make_error(ErrorCode::name_invalid, "invalid repository name", std::string(repository));
+  return {};
+}
+
+Result<oci::Digest> Registry::parse_digest(std::string_view text) const {
+  auto digest = oci::Digest::parse(text);
+  if (digest) return std::move(digest).value();
+  if (digest.error().code == base::Errc::unsupported)
+    return make_error(ErrorCode::unsupported, "unsupported digest algorithm", std::string(text));
+  return make_error(ErrorCode::digest_invalid, "invalid digest", std::string(text));
+}
+
+// --- blobs ---------------------------------------------------------------------
+
+std::optional<BlobInfo> Registry::cached_blob(const std::string& repository, const oci::Digest& digest) {
+  if (auto size = links_.get(link_key(repository, digest))) return BlobInfo{digest, *size};
+  return std::nullopt;
+}
+
+Result<BlobInfo> Registry::stat_blob(const std::string& repository, std::string_view digest_text) {
+  auto digest = parse_digest(digest_text);
+  if (!digest) return std::move(digest).error();
+  if (auto hit = cached_blob(repository, *digest)) return *hit;
+  auto size = meta_.linked_blob_size(repository, digest->str());
+  if (!size) return internal("looking up a blob failed", size.error());
+  if (!size->has_value()) return make_error(ErrorCode::blob_unknown, "blob unknown to registry", digest->str());
+  auto bytes = static_cast<std::uint64_t>(**size);
+  links_.put(link_key(repository, *digest), bytes, 1);
+  return BlobInfo{*digest, bytes};
+}
+
+Result<blob::BlobReader> Registry::open_blob(const std::string& repository, const oci::Digest& digest) {
+  auto info = stat_blob(repository, digest.str());
+  if (!info) return std::move(info).error();
+  auto reader = blobs_.open(digest);
+  if (!reader) {
+    if (reader.error().code == base::Errc::not_found)
+      return make_error(ErrorCode::blob_unknown, "blob content is missing", digest.str());
+    return internal("opening a blob failed", reader.error());
+  }
+  return std::move(reader).value();
+}
+
+Status Registry::delete_blob(const std::string& repository, std::string_view digest_text) {
+  auto digest = parse_digest(digest_text);
+  if (!digest) return std::move(digest).error();
+  links_.erase(link_key(repository, *digest));
+  auto removed = meta_.unlink_blob(repository, digest->str());
+  if (!removed) {
+    if (removed.error().code == base::Errc::not_found)
+      return make_error(ErrorCode::blob_unknown, "blob unknown to registry", digest->str());
+    return internal("deleting a blob failed", removed.error());
+  }
+  return {};
+}
+
+// --- uploads -------------------------------------------------------------------
+
+Result<UploadLease> Registry::start_upload(const std::string& repository) {
+  auto state = std::make_shared<UploadLease::State>();
+  state->id = base::random_uuid();
+  state->repository = repository;
+  auto upload = blobs_.create_upload(state->id);
+  if (!upload) return internal("creating an upload failed", upload.error());
+  state->upload = std::move(upload).value();
+  auto recorded =
+      meta_.create_upload(meta::UploadRecord{state->id, repository, std::chrono::system_clock::now()});
+  if (!recorded) {
+    (void)blobs_.remove_upload(state->id);
+    return internal("recording an upload failed", recorded.error());
+  }
+  state->leased.store(true);
+  {
+    std::lock_guard lock(uploads_mutex_);
+    open_uploads_[state->id] = state;
+  }
+  UploadLease lease;
+  lease.state_ = std::move(state);
+  return lease;
+}
+
+Result<UploadLease> Registry::lease_upload(const std::string& repository, std::string_view id_text) {
+  auto unknown = [&] { return make_error(ErrorCode::blob_upload_unknown, "blob upload unknown to registry"); };
+  if (!plausible_upload_id(id_text)) return unknown();
+  std::string id(id_text);
+  std::shared_ptr<UploadLease::State> state;
+  {
+    std::lock_guard lock(uploads_mutex_);
+    if (auto it = open_uploads_.find(id); it != open_uploads_.end()) state = it->second;
+  }
+  if (!state) {
+    // Not in memory: an upload begun before a restart, or one that does not exist.
+    auto record = meta_.get_upload(id);
+    if (!record) return internal("looking up an upload failed", record.error());
+    if (!record->has_value() || (*record)->repository != repository) return unknown();
+    auto upload = blobs_.open_upload(id);
+    if (!upload) {
+      if (upload.error().code == base::Errc::not_found) return unknown();
+      return internal("reopening an upload failed", upload.error());
+    }
+    auto fresh = std::make_shared<UploadLease::State>();
+    fresh->id = id;
+    fresh->repository = repository;
+    fresh->upload = std::move(upload).value();
+    std::lock_guard lock(uploads_mutex_);
+    auto [it, inserted] = open_uploads_.emplace(id, fresh);
+    state = it->second;
+  }
+  if (state->repository != repository) return unknown();
+  if (state->leased.exchange(true))
+    return make_error(ErrorCode::blob_upload_invalid, "another request is writing to this upload");
+  UploadLease lease;
+  lease.state_ = std::move(state);
+  return lease;
+}
+
+Result<std::uint64_t> Registry::upload_size(const std::string& repository, std::string_view id_text) {
+  auto unknown = [&] { return make_error(ErrorCode::blob_upload_unknown, "blob upload unknown to registry"); };
+  if (!plausible_upload_id(id_text)) return unknown();
+  std::string id(id_text);
+  {
+    std::lock_guard lock(uploads_mutex_);
+    if (auto it = open_uploads_.find(id); it != open_uploads_.end()) {
+      if (it->second->repository != repository) return unknown();
+      if (!it->second->leased.load()) return it->second->upload->size();
+    }
+  }
+  // Busy or not in memory: ask the store (the size is the length of the data on disk).
+  auto record = meta_.get_upload(id);
+  if (!record) return internal("looking up an upload failed", record.error());
+  if (!record->has_value() || (*record)->repository != repository) return unknown();
+  auto uploads = blobs_.list_uploads();
+  if (!uploads) return internal("listing uploads failed", uploads.error());
+  for (const auto& info : *uploads)
+    if (info.id == id) return info.size;
+  return unknown();
+}
+
+Result<BlobInfo> Registry::complete_upload(UploadLease lease, std::string_view digest_text) {
+  auto state = lease.state_;
+  auto forget = [&] {
+    std::lock_guard lock(uploads_mutex_);
+    open_uploads_.erase(state->id);
+  };
+  auto digest = parse_digest(digest_text);
+  if (!digest) {
+    (void)blobs_.remove_upload(state->id);
+    (void)meta_.delete_upload(state->id);
+    forget();
+    return std::move(digest).error();
+  }
+  const std::uint64_t size = state->upload->size();
+  if (auto pending = meta_.begin_blob(digest->str()); !pending)
+    return internal("recording a blob failed", pending.error());
+  auto committed = state->upload->commit(*digest);
+  if (!committed) {
+    forget();
+    (void)meta_.delete_upload(state->id);
+    if (committed.error().code == base::Errc::invalid_argument)
+      return make_error(ErrorCode::digest_invalid, "provided digest did not match uploaded content", digest->str());
+    return internal("storing a blob failed", committed.error());
+  }
+  forget();
+  auto recorded = meta_.commit_blob(state->repository, digest->str(), static_cast<std::int64_t>(size), state->id);
+  if (!recorded) return internal("recording a blob failed", recorded.error());
+  links_.put(link_key(state->repository, *digest), size, 1);
+  return BlobInfo{*digest, size};
+}
+
+Status Registry::cancel_upload(const std::string& repository, std::string_view id) {
+  auto lease = lease_upload(repository, id);
+  if (!lease) return std::move(lease).error();
+  abandon_upload(std::move(lease).value());
+  return {};
+}
+
+void Registry::abandon_upload(UploadLease lease) {
+  auto state = lease.state_;
+  {
+    std::lock_guard lock(uploads_mutex_);
+    open_uploads_.erase(state->id);
+  }
+  state->upload.reset();
+  if (auto removed = blobs_.remove_upload(state->id); !removed)
+    BERTH_LOG_WARN("removing upload {} failed: {}", state->id, removed.error().message);
+  if (auto removed = meta_.delete_upload(state->id); !removed)
+    BERTH_LOG_WARN("forgetting upload {} failed: {}", state->id, removed.error().message);
+}
+
+std::optional<BlobInfo> Registry::mount_blob(const std::string& repository, const std::string& from,
+                                             std::string_view digest_text) {
+  if (!check_name(from)) return std::nullopt;
+  auto info = stat_blob(from, digest_text);
+  if (!info) return std::nullopt;
+  if (auto linked = meta_.link_blob(repository, info->digest.str()); !linked) {
+    BERTH_LOG_WARN("mounting {} into {} failed: {}", info->digest.str(), repository, linked.error().message);
+    return std::nullopt;
+  }
+  links_.put(link_key(repository, info->digest), info->size, 1);
+  return *info;
+}
+
+std::size_t Registry::purge_uploads(std::chrono::system_clock::time_point cutoff) {
+  std::size_t purged = 0;
+  auto stale = meta_.uploads_started_before(cutoff);
+  if (!stale) {
+    BERTH_LOG_WARN("listing stale uploads failed: {}", stale.error().message);
+    return 0;
+  }
+  for (const auto& record : *stale) {
+    std::shared_ptr<UploadLease::State> state;
+    {
+      std::lock_guard lock(uploads_mutex_);
+      if (auto it = open_uploads_.find(record.id); it != open_uploads_.end()) {
+        if (it->second->leased.load()) continue;  // being written right now
+        open_uploads_.erase(it);
+      }
+    }
+    (void)blobs_.remove_upload(record.id);
+    (void)meta_.delete_upload(record.id);
+    ++purged;
+  }
+  // Upload data with no record: left by a crash between creating the file and the row.
+  if (auto files = blobs_.list_uploads()) {
+    for (const auto& info : *files) {
+      if (info.modified >= cutoff) continue;
+      auto record = meta_.get_upload(info.id);
+      if (record && !record->has_value()) {
+        (void)blobs_.remove_upload(info.id);
+        ++purged;
+      }
+    }
+  }
+  return purged;
+}
+
+// --- manifests -------------------------------------------------------------------
+
+void Registry::cache_manifest(const std::string& repository, const ManifestContent& content) {
+  manifests_.put(manifest_key(repository, content.digest), content,
+                 content.body->size() + content.digest.size() + repository.size() + 64);
+}
+
+Result<std::string> Registry::resolve_reference(const std::string& repository, std::string_view reference) {
+  if (oci::looks_like_digest(reference)) {
+    auto digest = parse_digest(reference);
+    if (!digest) return std::move(digest).error();
+    return digest->str();
+  }
+  if (!oci::valid_tag(reference)) return make_error(ErrorCode::tag_invalid, "invalid tag", std::string(reference));
+  if (auto hit = tags_.get(tag_key(repository, reference))) return *hit;
+  auto resolved = meta_.resolve_tag(repository, std::string(reference));
+  if (!resolved) return internal("resolving a tag failed", resolved.error());
+  if (!resolved->has_value())
+    return make_error(ErrorCode::manifest_unknown, "manifest unknown to registry", std::string(reference));
+  tags_.put(tag_key(repository, reference), **resolved, repository.size() + reference.size() + 100);
+  return std::move(**resolved);
+}
+
+std::optional<ManifestContent> Registry::cached_manifest(const std::string& repository,
+                                                         std::string_view reference) {
+  std::string digest;
+  if (oci::looks_like_digest(reference)) {
+    digest = reference;
+  } else if (auto hit = tags_.get(tag_key(repository, reference))) {
+    digest = std::move(*hit);
+  } else {
+    return std::nullopt;
+  }
+  return manifests_.get(manifest_key(repository, digest));
+}
+
+Result<ManifestContent> Registry::get_manifest(const std::string& repository, std::string_view reference) {
+  auto digest = resolve_reference(repository, reference);
+  if (!digest) return std::move(digest).error();
+  if (auto hit = manifests_.get(manifest_key(repository, *digest))) return *hit;
+  auto record = meta_.get_manifest(repository, *digest);
+  if (!record) return internal("looking up a manifest failed", record.error());
+  if (!record->has_value())
+    return make_error(ErrorCode::manifest_unknown, "manifest unknown to registry", std::string(reference));
+  auto parsed = oci::Digest::parse(*digest);
+  if (!parsed) return internal("stored manifest digest is invalid", parsed.error());
+  auto body = blobs_.read_all(*parsed);
+  if (!body) return internal("reading a manifest failed", body.error());
+  ManifestContent content{*digest, (*record)->media_type,
+                          std::make_shared<const std::string>(std::move(body).value())};
+  cache_manifest(repository, content);
+  return content;
+}
+
+Result<PutManifestResult> Registry::put_manifest(const std::string& repository, std::string_view reference,
+                                                 std::string_view content_type, std::string body) {
+  std::string tag;
+  std::optional<oci::Digest> expected;
+  if (oci::looks_like_digest(reference)) {
+    auto digest = parse_digest(reference);
+    if (!digest) return std::move(digest).error();
+    expected = std::move(digest).value();
+  } else if (oci::valid_tag(reference)) {
+    tag = reference;
+  } else {
+    return make_error(ErrorCode::tag_invalid, "invalid tag", std::string(reference));
+  }
+
+  auto manifest = oci::parse_manifest(body, content_type);
+  if (!manifest) return std::move(manifest).error();
+
+  auto algorithm = expected ? expected->algorithm() : oci::DigestAlgorithm::sha256;
+  oci::Digest digest = oci::digest_of(body, algorithm);
+  if (expected && *expected != digest)
+    return make_error(ErrorCode::digest_invalid, "manifest digest does not match the reference",
+                      "computed " + digest.str());
+
+  meta::ManifestReferences refs;
+  for (const auto& descriptor : manifest->blob_references()) refs.blobs.push_back(descriptor.digest.str());
+  for (const auto& descriptor : manifest->manifests) refs.manifests.push_back(descriptor.digest.str());
+  auto missing = meta_.missing_references(repository, refs);
+  if (!missing) return internal("checking manifest references failed", missing.error());
+  if (!missing->blobs.empty())
+    return make_error(ErrorCode::manifest_blob_unknown, "manifest references a blob unknown to the repository",
+                      missing->blobs.front());
+  if (!missing->manifests.empty())
+    return make_error(ErrorCode::manifest_unknown, "index references a manifest unknown to the repository",
+                      missing->manifests.front());
+
+  meta::ManifestRecord record;
+  record.repository = repository;
+  record.digest = digest.str();
+  record.media_type = manifest->media_type;
+  record.artifact_type = manifest->artifact_type;
+  record.size = static_cast<std::int64_t>(body.size());
+  if (manifest->subject) record.subject = manifest->subject->digest.str();
+  record.annotations_json = annotations_json(manifest->annotations);
+  record.created = std::chrono::system_clock::now();
+
+  if (auto pending = meta_.begin_blob(record.digest); !pending)
+    return internal("recording a manifest failed", pending.error());
+  auto stored = blobs_.put(body, algorithm);
+  if (!stored) return internal("storing a manifest failed", stored.error());
+  if (auto written = meta_.put_manifest(record, refs, tag); !written)
+    return internal("recording a manifest failed", written.error());
+
+  cache_manifest(repository, ManifestContent{record.digest, record.media_type,
+                                             std::make_shared<const std::string>(std::move(body))});
+  if (!tag.empty()) tags_.put(tag_key(repository, tag), record.digest, repository.size() + tag.size() + 100);
+  links_.put(link_key(repository, digest), static_cast<std::uint64_t>(record.size), 1);
+  return PutManifestResult{record.digest, record.subject};
+}
+
+Status Registry::delete_manifest(const std::string& repository, std::string_view reference) {
+  if (!oci::looks_like_digest(reference)) {
+    if (!oci::valid_tag(reference)) return make_error(ErrorCode::tag_invalid, "invalid tag", std::string(reference));
+    tags_.erase(tag_key(repository, reference));
+    auto removed = meta_.delete_tag(repository, std::string(reference));
+    if (!removed) {
+      if (removed.error().code == base::Errc::not_found)
+        return make_error(ErrorCode::manifest_unknown, "tag unknown to registry", std::string(reference));
+      return internal("deleting a tag failed", removed.error());
+    }
+    return {};
+  }
+  auto digest = parse_digest(reference);
+  if (!digest) return std::move(digest).error();
+  const std::string text = digest->str();
+  auto removed = meta_.delete_manifest(repository, text);
+  // Drop cached entries whatever the outcome: the database is the truth.
+  manifests_.erase(manifest_key(repository, text));
+  links_.erase(link_key(repository, *digest));
+  const std::string prefix = repository + ':';
+  tags_.erase_if([&](const std::string& key, const std::string& value) {
+    return value == text && key.compare(0, prefix.size(), prefix) == 0;
+  });
+  if (!removed) {
+    if (removed.error().code == base::Errc::not_found)
+      return make_error(ErrorCode::manifest_unknown, "manifest unknown to registry", text);
+    return internal("deleting a manifest failed", removed.error());
+  }
+  return {};
+}
+
+Result<std::vector<meta::ManifestRecord>> Registry::referrers(const std::string& repository,
+                                                              std::string_view digest_text,
+                                                              const std::string& artifact_type) {
+  auto digest = parse_digest(digest_text);
+  if (!digest) return std::move(digest).error();
+  auto records = meta_.referrers(repository, digest->str());
+  if (!records) return internal("listing referrers failed", records.error());
+  if (artifact_type.empty()) return std::move(records).value();
+  std::vector<meta::ManifestRecord> filtered;
+  for (auto& record : *records)
+    if (record.artifact_type == artifact_type) filtered.push_back(std::move(record));
+  return filtered;
+}
+
+// --- listings ----------------------------------------------------------------------
+
+Result<std::vector<std::string>> Registry::list_tags(const std::string& repository, const meta::Page& page) {
+  auto tags = meta_.list_tags(repository, page);
+  if (!tags) {
+    if (tags.error().code == base::Errc::not_found)
+      return make_error(ErrorCode::name_unknown, "repository name not known to registry", repository);
+    return internal("listing tags failed", tags.error());
+  }
+  return std::move(tags).value();
+}
+
+Result<std::vector<std::string>> Registry::list_repositories(const meta::Page& page) {
+  auto names = meta_.list_repositories(page);
+  if (!names) return internal("listing repositories failed", names.error());
+  return std::move(names).value();
+}
+
+base::Status Registry::check_storage() const { return blobs_.check(); }
+base::Status Registry::check_metadata() const { return meta_.check(); }
+
+}  // namespace berth::registry

@@ -1,1 +1,584 @@
+// Tests of meta::Database's promises against the SQLite back end, one temp dir per test.
 #include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+
+#include <algorithm>
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "meta/database.h"
+
+namespace berth::meta {
+namespace {
+
+namespace fs = std::filesystem;
+using Strings = std::vector<std::string>;
+
+std::string digest_of(const std::string& seed) {
+  std::string hex = std::to_string(std::hash<std::string>{}(seed));
+  return "sha256:" + std::string(64 - std::min<std::size_t>(hex.size(), 64), '0') + hex;
+}
+
+ManifestRecord manifest(const std::string& repository, const std::string& seed, std::string subject = "") {
+  ManifestRecord m;
+  m.repository = repository;
+  m.digest = digest_of(seed);
+  m.media_type = "application/vnd.oci.image.manifest.v1+json";
+  m.size = 1234;
+  m.subject = std::move(subject);
+  m.annotations_json = R"({"org.example":"x"})";
+  m.created = std::chrono::system_clock::now();
+  return m;
+}
+
+class MetaSqliteTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string pattern = (fs::temp_directory_path() / "berth-meta-XXXXXX").string();
+    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
+    dir_ = pattern;
+    reopen();
+  }
+  void TearDown() override {
+    db_.reset();
+    fs::remove_all(dir_);
+  }
+
+  std::string path() const { return (dir_ / "meta.db").string(); }
+
+  void reopen() {
+    db_.reset();
+    auto opened = open_sqlite(path());
+    ASSERT_TRUE(opened.ok()) << opened.error().message;
+    db_ = std::move(opened).value();
+  }
+
+  void put(const ManifestRecord& m, const std::string& tag = "", const ManifestReferences& refs = {}) {
+    auto s = db_->put_manifest(m, refs, tag);
+    ASSERT_TRUE(s.ok()) << s.error().message;
+  }
+
+  Strings tags(const std::string& repository, Page page = {}) {
+    auto r = db_->list_tags(repository, page);
+    EXPECT_TRUE(r.ok()) << r.error().message;
+    return r.ok() ? *r : Strings{};
+  }
+
+  Strings repositories(Page page = {}) {
+    auto r = db_->list_repositories(page);
+    EXPECT_TRUE(r.ok()) << r.error().message;
+    return r.ok() ? *r : Strings{};
+  }
+
+  std::optional<std::int64_t> linked(const std::string& repository, const std::string& digest) {
+    auto r = db_->linked_blob_size(repository, digest);
+    EXPECT_TRUE(r.ok()) << r.error().message;
+    return r.ok() ? *r : std::nullopt;
+  }
+
+  fs::path dir_;
+  std::unique_ptr<Database> db_;
+};
+
+TEST_F(MetaSqliteTest, PutAndGetManifestWithTag) {
+  auto m = manifest("library/app", "m1", digest_of("s"));
+  m.artifact_type = "application/vnd.example";
+  put(m, "latest");
+
+  auto got = db_->get_manifest("library/app", m.digest);
+  ASSERT_TRUE(got.ok()) << got.error().message;
+  ASSERT_TRUE(got->has_value());
+  const ManifestRecord& r = **got;
+  EXPECT_EQ(r.repository, "library/app");
+  EXPECT_EQ(r.digest, m.digest);
+  EXPECT_EQ(r.media_type, m.media_type);
+  EXPECT_EQ(r.artifact_type, "application/vnd.example");
+  EXPECT_EQ(r.size, 1234);
+  EXPECT_EQ(r.subject, m.subject);
+  EXPECT_EQ(r.annotations_json, m.annotations_json);
+  EXPECT_EQ(std::chrono::duration_cast<std::chrono::milliseconds>(r.created.time_since_epoch()),
+            std::chrono::duration_cast<std::chrono::milliseconds>(m.created.time_since_epoch()));
+
+  auto tag = db_->resolve_tag("library/app", "latest");
+  ASSERT_TRUE(tag.ok());
+  EXPECT_EQ(tag->value_or(""), m.digest);
+  EXPECT_TRUE(*db_->repository_exists("library/app"));
+}
+
+TEST_F(MetaSqliteTest, UnknownManifestTagAndRepositoryAreAbsentNotErrors) {
+  put(manifest("a", "m1"));
+  auto m = db_->get_manifest("a", digest_of("other"));
+  ASSERT_TRUE(m.ok());
+  EXPECT_FALSE(m->has_value());
+  auto other_repo = db_->get_manifest("b", digest_of("m1"));
+  ASSERT_TRUE(other_repo.ok());
+  EXPECT_FALSE(other_repo->has_value());
+  auto t = db_->resolve_tag("a", "nope");
+  ASSERT_TRUE(t.ok());
+  EXPECT_FALSE(t->has_value());
+  EXPECT_FALSE(*db_->repository_exists("b"));
+  EXPECT_TRUE(db_->tags_of("b", digest_of("m1"))->empty());
+}
+
+TEST_F(MetaSqliteTest, EmptyManifestSubjectAndArtifactTypeReadBackEmpty) {
+  auto m = manifest("a", "m1");
+  m.annotations_json = "";
+  put(m);
+  auto got = db_->get_manifest("a", m.digest);
+  ASSERT_TRUE(got.ok() && got->has_value());
+  EXPECT_EQ((*got)->subject, "");
+  EXPECT_EQ((*got)->artifact_type, "");
+  EXPECT_EQ((*got)->annotations_json, "");
+}
+
+TEST_F(MetaSqliteTest, PutManifestRecordsLinksAndClearsPendingItsOwnBlob) {
+  auto m = manifest("a", "m1");
+  ASSERT_TRUE(db_->begin_blob(m.digest).ok());
+  put(m);
+  EXPECT_EQ(db_->blob_size(m.digest)->value_or(-1), 1234);
+  EXPECT_EQ(linked("a", m.digest).value_or(-1), 1234);
+  EXPECT_FALSE(linked("b", m.digest).has_value());
+  EXPECT_TRUE(db_->take_pending_blobs()->empty());
+}
+
+TEST_F(MetaSqliteTest, RePuttingTheSameDigestKeepsTheRowAndRetags) {
+  auto m = manifest("a", "m1");
+  m.created = std::chrono::system_clock::time_point(std::chrono::milliseconds(1'000'000));
+  put(m, "v1");
+  auto again = m;
+  again.created = std::chrono::system_clock::time_point(std::chrono::milliseconds(2'000'000));
+  again.annotations_json = R"({"changed":"yes"})";
+  put(again, "v2");
+
+  auto got = db_->get_manifest("a", m.digest);
+  ASSERT_TRUE(got.ok() && got->has_value());
+  EXPECT_EQ((*got)->created, m.created);
+  EXPECT_EQ((*got)->annotations_json, m.annotations_json);
+  EXPECT_EQ(*db_->tags_of("a", m.digest), (Strings{"v1", "v2"}));
+}
+
+TEST_F(MetaSqliteTest, RetaggingPointsTheTagAtTheNewManifest) {
+  auto m1 = manifest("a", "m1");
+  auto m2 = manifest("a", "m2");
+  put(m1, "latest");
+  put(m2, "latest");
+  EXPECT_EQ(db_->resolve_tag("a", "latest")->value_or(""), m2.digest);
+  EXPECT_TRUE(db_->tags_of("a", m1.digest)->empty());
+  EXPECT_EQ(*db_->tags_of("a", m2.digest), Strings{"latest"});
+  // The old manifest stays, untagged.
+  EXPECT_TRUE(db_->get_manifest("a", m1.digest)->has_value());
+  EXPECT_EQ(tags("a"), Strings{"latest"});
+}
+
+TEST_F(MetaSqliteTest, DeleteManifestRemovesItsTagsReferencesAndLink) {
+  auto child = manifest("a", "child");
+  auto m = manifest("a", "m1");
+  auto other = manifest("a", "m2");
+  put(child);
+  ASSERT_TRUE(db_->commit_blob("a", digest_of("layer"), 10, "").ok());
+  put(m, "v1", {{digest_of("layer")}, {child.digest}});
+  put(m, "v2");
+  put(other, "v3");
+
+  ASSERT_TRUE(db_->delete_manifest("a", m.digest).ok());
+  EXPECT_FALSE(db_->get_manifest("a", m.digest)->has_value());
+  EXPECT_FALSE(db_->resolve_tag("a", "v1")->has_value());
+  EXPECT_FALSE(db_->resolve_tag("a", "v2")->has_value());
+  EXPECT_EQ(tags("a"), Strings{"v3"});
+  EXPECT_FALSE(linked("a", m.digest).has_value());
+  // Its layer stays linked: it was uploaded to the repository on its own.
+  EXPECT_TRUE(linked("a", digest_of("layer")).has_value());
+  EXPECT_TRUE(db_->get_manifest("a", child.digest)->has_value());
+
+  auto again = db_->delete_manifest("a", m.digest);
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.error().code, base::Errc::not_found);
+  auto unknown_repo = db_->delete_manifest("nope", m.digest);
+  ASSERT_FALSE(unknown_repo.ok());
+  EXPECT_EQ(unknown_repo.error().code, base::Errc::not_found);
+  EXPECT_TRUE(db_->integrity_check().ok());
+}
+
+TEST_F(MetaSqliteTest, DeleteTagKeepsTheManifest) {
+  auto m = manifest("a", "m1");
+  put(m, "v1");
+  put(m, "v2");
+  ASSERT_TRUE(db_->delete_tag("a", "v1").ok());
+  EXPECT_FALSE(db_->resolve_tag("a", "v1")->has_value());
+  EXPECT_TRUE(db_->get_manifest("a", m.digest)->has_value());
+  EXPECT_EQ(*db_->tags_of("a", m.digest), Strings{"v2"});
+
+  auto again = db_->delete_tag("a", "v1");
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.error().code, base::Errc::not_found);
+  EXPECT_EQ(db_->delete_tag("nope", "v2").error().code, base::Errc::not_found);
+}
+
+TEST_F(MetaSqliteTest, ListTagsIsLexicalByteOrderWithPaging) {
+  auto m = manifest("a", "m1");
+  for (const char* t : {"v1.9", "latest", "v1.10", "Z", "a", "_x", "v2"}) put(m, t);
+  const Strings all{"Z", "_x", "a", "latest", "v1.10", "v1.9", "v2"};
+  EXPECT_EQ(tags("a"), all);
+
+  EXPECT_EQ(tags("a", {.last = std::nullopt, .limit = 3}), (Strings{"Z", "_x", "a"}));
+  EXPECT_EQ(tags("a", {.last = "a", .limit = 3}), (Strings{"latest", "v1.10", "v1.9"}));
+  EXPECT_EQ(tags("a", {.last = "v1.9", .limit = 3}), Strings{"v2"});
+  EXPECT_EQ(tags("a", {.last = "v2", .limit = 3}), Strings{});
+  EXPECT_EQ(tags("a", {.last = "b", .limit = std::nullopt}), (Strings{"latest", "v1.10", "v1.9", "v2"}));
+  // `last` need not be an existing tag.
+  EXPECT_EQ(tags("a", {.last = "m", .limit = 1}), Strings{"v1.10"});
+  EXPECT_EQ(tags("a", {.last = std::nullopt, .limit = 0}), Strings{});
+
+  // Walking pages of two returns every tag exactly once.
+  Strings walked;
+  Page page{.last = std::nullopt, .limit = 2};
+  for (;;) {
+    Strings chunk = tags("a", page);
+    if (chunk.empty()) break;
+    walked.insert(walked.end(), chunk.begin(), chunk.end());
+    page.last = chunk.back();
+  }
+  EXPECT_EQ(walked, all);
+}
+
+TEST_F(MetaSqliteTest, ListTagsOfUnknownRepositoryIsNotFoundButEmptyRepositoryIsEmpty) {
+  auto r = db_->list_tags("nope", {});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, base::Errc::not_found);
+
+  put(manifest("untagged", "m1"));
+  auto empty = db_->list_tags("untagged", {});
+  ASSERT_TRUE(empty.ok()) << empty.error().message;
+  EXPECT_TRUE(empty->empty());
+
+  ASSERT_TRUE(db_->commit_blob("mounted", digest_of("l"), 1, "").ok());
+  EXPECT_TRUE(db_->list_tags("mounted", {})->empty());
+}
+
+TEST_F(MetaSqliteTest, TagsAreScopedToTheirRepository) {
+  put(manifest("a", "m1"), "latest");
+  put(manifest("b", "m2"), "stable");
+  EXPECT_EQ(tags("a"), Strings{"latest"});
+  EXPECT_EQ(tags("b"), Strings{"stable"});
+  EXPECT_FALSE(db_->resolve_tag("b", "latest")->has_value());
+}
+
+TEST_F(MetaSqliteTest, ListRepositoriesIsLexicalWithPaging) {
+  EXPECT_TRUE(repositories().empty());
+  for (const char* r : {"b/x", "a", "library/app", "B", "a/b"}) put(manifest(r, "m"));
+  EXPECT_EQ(repositories(), (Strings{"B", "a", "a/b", "b/x", "library/app"}));
+  EXPECT_EQ(repositories({.last = std::nullopt, .limit = 2}), (Strings{"B", "a"}));
+  EXPECT_EQ(repositories({.last = "a", .limit = 2}), (Strings{"a/b", "b/x"}));
+  EXPECT_EQ(repositories({.last = "b/x", .limit = 2}), Strings{"library/app"});
+  EXPECT_EQ(repositories({.last = "library/app", .limit = 2}), Strings{});
+}
+
+TEST_F(MetaSqliteTest, RepositoriesAreCreatedByPushOrMountOnly) {
+  ASSERT_TRUE(db_->create_upload({"u1", "uploading", std::chrono::system_clock::now()}).ok());
+  ASSERT_TRUE(db_->begin_blob(digest_of("x")).ok());
+  EXPECT_FALSE(*db_->repository_exists("uploading"));
+  ASSERT_TRUE(db_->add_blob(digest_of("x"), 3).ok());
+  ASSERT_TRUE(db_->link_blob("mounted", digest_of("x")).ok());
+  EXPECT_TRUE(*db_->repository_exists("mounted"));
+  EXPECT_EQ(repositories(), Strings{"mounted"});
+  // A failed mount creates nothing (the transaction is whole or nothing).
+  EXPECT_EQ(db_->link_blob("failed", digest_of("unknown")).error().code, base::Errc::not_found);
+  EXPECT_FALSE(*db_->repository_exists("failed"));
+}
+
+TEST_F(MetaSqliteTest, ReferrersBySubject) {
+  auto subject = manifest("a", "subject");
+  put(subject, "v1");
+  auto sig = manifest("a", "signature", subject.digest);
+  sig.artifact_type = "application/vnd.dev.cosign";
+  sig.created = std::chrono::system_clock::time_point(std::chrono::milliseconds(2000));
+  auto sbom = manifest("a", "sbom", subject.digest);
+  sbom.created = std::chrono::system_clock::time_point(std::chrono::milliseconds(1000));
+  put(sig);
+  put(sbom);
+  put(manifest("b", "elsewhere", subject.digest));  // other repository: not a referrer in a
+  put(manifest("a", "unrelated"));
+
+  auto r = db_->referrers("a", subject.digest);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  ASSERT_EQ(r->size(), 2u);
+  EXPECT_EQ((*r)[0].digest, sbom.digest);
+  EXPECT_EQ((*r)[1].digest, sig.digest);
+  EXPECT_EQ((*r)[1].artifact_type, "application/vnd.dev.cosign");
+  EXPECT_EQ((*r)[1].subject, subject.digest);
+  EXPECT_TRUE(db_->referrers("a", digest_of("none"))->empty());
+  EXPECT_TRUE(db_->referrers("nope", subject.digest)->empty());
+  // A referrer may be pushed before its subject.
+  put(manifest("c", "early", digest_of("later")));
+  EXPECT_EQ(db_->referrers("c", digest_of("later"))->size(), 1u);
+}
+
+TEST_F(MetaSqliteTest, MissingReferences) {
+  auto child = manifest("a", "child");
+  put(child);
+  ASSERT_TRUE(db_->commit_blob("a", digest_of("config"), 5, "").ok());
+  ASSERT_TRUE(db_->commit_blob("b", digest_of("layer-in-b"), 5, "").ok());
+  put(manifest("b", "child-in-b"));
+
+  ManifestReferences refs{
+      {digest_of("config"), digest_of("layer-in-b"), digest_of("never"), digest_of("never")},
+      {child.digest, digest_of("child-in-b")}};
+  auto missing = db_->missing_references("a", refs);
+  ASSERT_TRUE(missing.ok()) << missing.error().message;
+  EXPECT_EQ(missing->blobs, (Strings{digest_of("layer-in-b"), digest_of("never")}));
+  EXPECT_EQ(missing->manifests, Strings{digest_of("child-in-b")});
+
+  // A stored manifest's own digest counts as a linked blob of its repository.
+  auto as_blob = db_->missing_references("a", {{child.digest}, {}});
+  ASSERT_TRUE(as_blob.ok());
+  EXPECT_TRUE(as_blob->blobs.empty());
+
+  auto unknown = db_->missing_references("nope", {{digest_of("config")}, {child.digest}});
+  ASSERT_TRUE(unknown.ok());
+  EXPECT_EQ(unknown->blobs, Strings{digest_of("config")});
+  EXPECT_EQ(unknown->manifests, Strings{child.digest});
+
+  auto none = db_->missing_references("a", {});
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->blobs.empty() && none->manifests.empty());
+}
+
+TEST_F(MetaSqliteTest, BlobLinksAreScopedToRepositories) {
+  const std::string d = digest_of("layer");
+  ASSERT_TRUE(db_->commit_blob("a", d, 42, "").ok());
+  EXPECT_EQ(linked("a", d).value_or(-1), 42);
+  EXPECT_FALSE(linked("b", d).has_value());
+  EXPECT_EQ(db_->blob_size(d)->value_or(-1), 42);
+
+  ASSERT_TRUE(db_->link_blob("b", d).ok());
+  ASSERT_TRUE(db_->link_blob("b", d).ok());  // idempotent
+  EXPECT_EQ(linked("b", d).value_or(-1), 42);
+
+  ASSERT_TRUE(db_->unlink_blob("a", d).ok());
+  EXPECT_FALSE(linked("a", d).has_value());
+  EXPECT_EQ(linked("b", d).value_or(-1), 42);
+  EXPECT_EQ(db_->unlink_blob("a", d).error().code, base::Errc::not_found);
+  EXPECT_EQ(db_->unlink_blob("nope", d).error().code, base::Errc::not_found);
+
+  auto unknown = db_->link_blob("a", digest_of("unknown"));
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.error().code, base::Errc::not_found);
+  EXPECT_FALSE(db_->blob_size(digest_of("unknown"))->has_value());
+}
+
+TEST_F(MetaSqliteTest, CommitBlobClearsPendingEntryAndUpload) {
+  const std::string d = digest_of("layer");
+  ASSERT_TRUE(db_->create_upload({"u1", "a", std::chrono::system_clock::now()}).ok());
+  ASSERT_TRUE(db_->create_upload({"u2", "a", std::chrono::system_clock::now()}).ok());
+  ASSERT_TRUE(db_->begin_blob(d).ok());
+  ASSERT_TRUE(db_->commit_blob("a", d, 7, "u1").ok());
+  EXPECT_FALSE(db_->get_upload("u1")->has_value());
+  EXPECT_TRUE(db_->get_upload("u2")->has_value());
+  EXPECT_TRUE(db_->take_pending_blobs()->empty());
+  // Committing again (same content pushed twice) is harmless.
+  ASSERT_TRUE(db_->commit_blob("a", d, 7, "").ok());
+  EXPECT_EQ(linked("a", d).value_or(-1), 7);
+}
+
+TEST_F(MetaSqliteTest, PendingBlobLifecycle) {
+  ASSERT_TRUE(db_->begin_blob(digest_of("b")).ok());
+  ASSERT_TRUE(db_->begin_blob(digest_of("a")).ok());
+  ASSERT_TRUE(db_->begin_blob(digest_of("a")).ok());  // already pending: ignored
+  auto pending = db_->take_pending_blobs();
+  ASSERT_TRUE(pending.ok()) << pending.error().message;
+  Strings expected{digest_of("a"), digest_of("b")};
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(*pending, expected);
+  EXPECT_TRUE(db_->take_pending_blobs()->empty());
+
+  // Recovery registers the one whose file exists; add_blob is idempotent.
+  ASSERT_TRUE(db_->add_blob(digest_of("a"), 9).ok());
+  ASSERT_TRUE(db_->add_blob(digest_of("a"), 9).ok());
+  EXPECT_EQ(db_->blob_size(digest_of("a"))->value_or(-1), 9);
+  EXPECT_FALSE(linked("x", digest_of("a")).has_value());
+  EXPECT_FALSE(*db_->repository_exists("x"));
+}
+
+TEST_F(MetaSqliteTest, PendingBlobsSurviveRestart) {
+  ASSERT_TRUE(db_->begin_blob(digest_of("a")).ok());
+  reopen();
+  EXPECT_EQ(*db_->take_pending_blobs(), Strings{digest_of("a")});
+}
+
+TEST_F(MetaSqliteTest, AllBlobsListsEveryRecordedBlob) {
+  ASSERT_TRUE(db_->add_blob(digest_of("x"), 1).ok());
+  ASSERT_TRUE(db_->commit_blob("a", digest_of("y"), 2, "").ok());
+  auto m = manifest("a", "m");
+  put(m);
+  auto all = db_->all_blobs();
+  ASSERT_TRUE(all.ok()) << all.error().message;
+  std::vector<std::pair<std::string, std::int64_t>> expected{
+      {digest_of("x"), 1}, {digest_of("y"), 2}, {m.digest, 1234}};
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(*all, expected);
+}
+
+TEST_F(MetaSqliteTest, RemoveUnreferencedBlobsKeepsLinkedPendingAndUsedBlobs) {
+  ASSERT_TRUE(db_->add_blob(digest_of("orphan"), 1).ok());
+  ASSERT_TRUE(db_->commit_blob("a", digest_of("linked"), 1, "").ok());
+  ASSERT_TRUE(db_->add_blob(digest_of("pending"), 1).ok());
+  ASSERT_TRUE(db_->begin_blob(digest_of("pending")).ok());
+  ASSERT_TRUE(db_->commit_blob("a", digest_of("used"), 1, "").ok());
+  put(manifest("a", "m"), "", {{digest_of("used")}, {}});
+  ASSERT_TRUE(db_->unlink_blob("a", digest_of("used")).ok());  // still used by the manifest
+  ASSERT_TRUE(db_->commit_blob("a", digest_of("unlinked"), 1, "").ok());
+  ASSERT_TRUE(db_->unlink_blob("a", digest_of("unlinked")).ok());
+
+  auto removed = db_->remove_unreferenced_blobs();
+  ASSERT_TRUE(removed.ok()) << removed.error().message;
+  Strings expected{digest_of("orphan"), digest_of("unlinked")};
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(*removed, expected);
+  EXPECT_FALSE(db_->blob_size(digest_of("orphan"))->has_value());
+  EXPECT_TRUE(db_->blob_size(digest_of("linked"))->has_value());
+  EXPECT_TRUE(db_->blob_size(digest_of("pending"))->has_value());
+  EXPECT_TRUE(db_->blob_size(digest_of("used"))->has_value());
+  EXPECT_TRUE(db_->blob_size(digest_of("m"))->has_value());
+  EXPECT_TRUE(db_->remove_unreferenced_blobs()->empty());
+
+  // Once the manifest is gone, its layer (unlinked earlier) becomes garbage.
+  ASSERT_TRUE(db_->delete_manifest("a", digest_of("m")).ok());
+  auto after = db_->remove_unreferenced_blobs();
+  ASSERT_TRUE(after.ok());
+  Strings expected_after{digest_of("m"), digest_of("used")};
+  std::sort(expected_after.begin(), expected_after.end());
+  EXPECT_EQ(*after, expected_after);
+  EXPECT_TRUE(db_->integrity_check().ok());
+}
+
+TEST_F(MetaSqliteTest, Uploads) {
+  using std::chrono::milliseconds;
+  const TimePoint t0(milliseconds(1'700'000'000'000));
+  ASSERT_TRUE(db_->create_upload({"u-old", "a", t0}).ok());
+  ASSERT_TRUE(db_->create_upload({"u-mid", "b", t0 + milliseconds(10)}).ok());
+  ASSERT_TRUE(db_->create_upload({"u-new", "a", t0 + milliseconds(20)}).ok());
+
+  auto dup = db_->create_upload({"u-old", "a", t0});
+  ASSERT_FALSE(dup.ok());
+  EXPECT_EQ(dup.error().code, base::Errc::already_exists);
+
+  auto got = db_->get_upload("u-mid");
+  ASSERT_TRUE(got.ok() && got->has_value());
+  EXPECT_EQ((*got)->id, "u-mid");
+  EXPECT_EQ((*got)->repository, "b");
+  EXPECT_EQ((*got)->started, t0 + milliseconds(10));
+  EXPECT_FALSE(db_->get_upload("nope")->has_value());
+
+  auto before = db_->uploads_started_before(t0 + milliseconds(20));
+  ASSERT_TRUE(before.ok()) << before.error().message;
+  ASSERT_EQ(before->size(), 2u);
+  EXPECT_EQ((*before)[0].id, "u-old");
+  EXPECT_EQ((*before)[1].id, "u-mid");
+  EXPECT_TRUE(db_->uploads_started_before(t0)->empty());
+
+  ASSERT_TRUE(db_->delete_upload("u-old").ok());
+  EXPECT_FALSE(db_->get_upload("u-old")->has_value());
+  EXPECT_TRUE(db_->delete_upload("u-old").ok());  // idempotent
+  EXPECT_EQ(db_->uploads_started_before(t0 + milliseconds(100))->size(), 2u);
+}
+
+TEST_F(MetaSqliteTest, ReopeningKeepsTheData) {
+  auto m = manifest("library/app", "m1");
+  put(m, "latest", {{digest_of("layer")}, {}});
+  ASSERT_TRUE(db_->commit_blob("library/app", digest_of("layer"), 99, "").ok());
+  ASSERT_TRUE(db_->create_upload({"u1", "library/app", std::chrono::system_clock::now()}).ok());
+
+  reopen();
+  EXPECT_EQ(db_->resolve_tag("library/app", "latest")->value_or(""), m.digest);
+  EXPECT_TRUE(db_->get_manifest("library/app", m.digest)->has_value());
+  EXPECT_EQ(linked("library/app", digest_of("layer")).value_or(-1), 99);
+  EXPECT_TRUE(db_->get_upload("u1")->has_value());
+  EXPECT_EQ(repositories(), Strings{"library/app"});
+  // And it stays writable.
+  put(manifest("library/app", "m2"), "next");
+  EXPECT_EQ(tags("library/app"), (Strings{"latest", "next"}));
+}
+
+TEST_F(MetaSqliteTest, ConcurrentWritersAndReadersAllLand) {
+  constexpr int kThreads = 8;
+  constexpr int kPerThread = 50;
+  std::atomic<int> failures{0};
+  std::atomic<bool> writing{true};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        std::string id = std::to_string(t) + "-" + std::to_string(i);
+        auto m = manifest("repo" + std::to_string(t % 3), "m" + id);
+        if (!db_->put_manifest(m, {}, "tag" + id).ok()) ++failures;
+      }
+    });
+  }
+  // Readers run alongside the writers and must never fail.
+  std::vector<std::thread> readers;
+  for (int r = 0; r < 4; ++r) {
+    readers.emplace_back([&] {
+      while (writing) {
+        if (!db_->list_repositories({}).ok() || !db_->check().ok()) ++failures;
+        auto t = db_->list_tags("repo0", {});
+        if (!t.ok() && t.error().code != base::Errc::not_found) ++failures;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  writing = false;
+  for (auto& th : readers) th.join();
+
+  EXPECT_EQ(failures.load(), 0);
+  std::size_t total = 0;
+  for (int r = 0; r < 3; ++r) total += tags("repo" + std::to_string(r)).size();
+  EXPECT_EQ(total, static_cast<std::size_t>(kThreads * kPerThread));
+  EXPECT_EQ(db_->all_blobs()->size(), static_cast<std::size_t>(kThreads * kPerThread));
+  EXPECT_TRUE(db_->integrity_check().ok());
+}
+
+TEST_F(MetaSqliteTest, CheckAndIntegrityCheckPass) {
+  put(manifest("a", "m"), "v1");
+  auto c = db_->check();
+  EXPECT_TRUE(c.ok()) << c.error().message;
+  auto i = db_->integrity_check();
+  EXPECT_TRUE(i.ok()) << i.error().message;
+}
+
+TEST_F(MetaSqliteTest, OpeningAFileThatIsNotADatabaseIsCorrupt) {
+  db_.reset();
+  std::string garbage = (dir_ / "garbage.db").string();
+  {
+    std::ofstream out(garbage, std::ios::binary);
+    out << std::string(8192, 'x');
+  }
+  auto r = open_sqlite(garbage);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, base::Errc::corrupt) << r.error().message;
+}
+
+TEST_F(MetaSqliteTest, OpeningInAMissingDirectoryIsAnIoError) {
+  auto r = open_sqlite((dir_ / "no" / "such" / "meta.db").string());
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, base::Errc::io_error) << r.error().message;
+}
+
+TEST_F(MetaSqliteTest, SchemaFromANewerBuildIsRejected) {
+  db_.reset();
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open(path().c_str(), &raw), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(raw, "PRAGMA user_version = 1000", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(raw);
+  auto r = open_sqlite(path());
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, base::Errc::unsupported) << r.error().message;
+}
+
+}  // namespace
+}  // namespace berth::meta

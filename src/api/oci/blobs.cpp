@@ -1,1 +1,121 @@
-// placeholder
+// GET / HEAD / DELETE /v2/<name>/blobs/<digest>
+#include <charconv>
+#include <memory>
+
+#include "api/oci/handlers.h"
+#include "api/oci/responses.h"
+
+namespace berth::api::oci {
+namespace {
+
+using berth::oci::ErrorCode;
+
+struct ByteRange {
+  std::uint64_t first = 0;
+  std::uint64_t last = 0;  // inclusive
+};
+
+bool parse_number(std::string_view text, std::uint64_t& out) {
+  if (text.empty()) return false;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  return ec == std::errc() && end == text.data() + text.size();
+}
+
+// Parses a single "bytes=first-last", "bytes=first-" or "bytes=-suffix" range against a
+// blob of `size` bytes. nullopt means unsatisfiable or malformed.
+std::optional<ByteRange> parse_range(std::string_view header, std::uint64_t size) {
+  constexpr std::string_view kUnit = "bytes=";
+  if (!header.starts_with(kUnit)) return std::nullopt;
+  header.remove_prefix(kUnit.size());
+  auto dash = header.find('-');
+  if (dash == std::string_view::npos || header.find(',') != std::string_view::npos) return std::nullopt;
+  std::string_view first_text = header.substr(0, dash);
+  std::string_view last_text = header.substr(dash + 1);
+  ByteRange range;
+  if (first_text.empty()) {
+    std::uint64_t suffix = 0;
+    if (!parse_number(last_text, suffix) || suffix == 0 || size == 0) return std::nullopt;
+    range.first = suffix >= size ? 0 : size - suffix;
+    range.last = size - 1;
+    return range;
+  }
+  if (!parse_number(first_text, range.first) || range.first >= size) return std::nullopt;
+  if (last_text.empty()) {
+    range.last = size - 1;
+  } else {
+    if (!parse_number(last_text, range.last) || range.last < range.first) return std::nullopt;
+    if (range.last >= size) range.last = size - 1;
+  }
+  return range;
+}
+
+void set_blob_headers(http::Response& response, const registry::BlobInfo& info) {
+  std::string digest = info.digest.str();
+  response.headers.set("Content-Type", "application/octet-stream");
+  response.headers.set("ETag", "\"" + digest + "\"");
+  response.headers.set("Docker-Content-Digest", std::move(digest));
+  response.headers.set("Accept-Ranges", "bytes");
+}
+
+Awaitable get_blob(Context& context, http::Exchange& exchange, const Route& route, bool head) {
+  auto& registry = context.registry;
+  registry::Result<registry::BlobInfo> info = berth::oci::make_error(ErrorCode::internal, "");
+  auto digest = berth::oci::Digest::parse(route.reference);
+  std::optional<registry::BlobInfo> hit;
+  if (digest) hit = registry.cached_blob(route.name, *digest);
+  if (hit) {
+    info = *hit;
+  } else {
+    co_await exchange.run_blocking([&] { info = registry.stat_blob(route.name, route.reference); });
+  }
+  if (!info) co_return error_response(info.error());
+
+  http::Response response;
+  set_blob_headers(response, *info);
+  const std::uint64_t size = info->size;
+  std::uint64_t offset = 0;
+  std::uint64_t length = size;
+  if (auto range_header = exchange.request().headers.get("Range")) {
+    auto range = parse_range(*range_header, size);
+    if (!range) {
+      auto failure = error_response(ErrorCode::range_invalid, "requested range not satisfiable",
+                                    std::string(*range_header));
+      failure.headers.set("Content-Range", "bytes */" + std::to_string(size));
+      co_return failure;
+    }
+    offset = range->first;
+    length = range->last - range->first + 1;
+    response.status = 206;
+    response.headers.set("Content-Range", "bytes " + std::to_string(range->first) + "-" +
+                                              std::to_string(range->last) + "/" + std::to_string(size));
+  }
+  if (head) {
+    response.content_length_override = length;
+    co_return response;
+  }
+  registry::Result<blob::BlobReader> reader = berth::oci::make_error(ErrorCode::internal, "");
+  co_await exchange.run_blocking([&] { reader = registry.open_blob(route.name, info->digest); });
+  if (!reader) co_return error_response(reader.error());
+  response.file = http::FileBody{std::make_shared<base::UniqueFd>(std::move(reader->fd)), offset, length};
+  co_return response;
+}
+
+Awaitable delete_blob(Context& context, http::Exchange& exchange, const Route& route) {
+  registry::Status status;
+  co_await exchange.run_blocking([&] { status = context.registry.delete_blob(route.name, route.reference); });
+  if (!status) co_return error_response(status.error());
+  co_return empty_response(202);
+}
+
+}  // namespace
+
+Awaitable handle_blob(Context& context, http::Exchange& exchange, const Route& route) {
+  switch (exchange.request().method) {
+    case http::Method::get: co_return co_await get_blob(context, exchange, route, false);
+    case http::Method::head: co_return co_await get_blob(context, exchange, route, true);
+    case http::Method::del: co_return co_await delete_blob(context, exchange, route);
+    default: co_return error_response(ErrorCode::unsupported, "method not allowed on blobs");
+  }
+}
+
+}  // namespace berth::api::oci

@@ -1,1 +1,111 @@
-// placeholder
+// PUT / GET / HEAD / DELETE /v2/<name>/manifests/<reference>
+#include <strings.h>
+
+#include "api/oci/handlers.h"
+#include "api/oci/responses.h"
+#include "oci/manifest.h"
+#include "oci/media_types.h"
+
+namespace berth::api::oci {
+namespace {
+
+using berth::oci::ErrorCode;
+
+// Content negotiation: a client whose Accept header names manifest media types but not
+// the stored one (and no wildcard) cannot use this manifest; Berth never converts.
+bool accepted(const http::Request& request, std::string_view media_type) {
+  auto header = request.headers.get("Accept");
+  if (!header) return true;
+  bool names_manifest_types = false;
+  // Accept may be repeated; Headers::get returns the first, so walk every field.
+  for (const auto& [name, value] : request.headers.fields()) {
+    if (name.size() != 6 || strncasecmp(name.c_str(), "accept", 6) != 0) continue;
+    std::string_view rest = value;
+    while (!rest.empty()) {
+      auto comma = rest.find(',');
+      std::string_view item = rest.substr(0, comma);
+      rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+      if (auto semicolon = item.find(';'); semicolon != std::string_view::npos) item = item.substr(0, semicolon);
+      while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
+      while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
+      if (item == "*/*" || item == media_type) return true;
+      if (berth::oci::media_type::is_manifest(item)) names_manifest_types = true;
+    }
+  }
+  return !names_manifest_types;
+}
+
+http::Response manifest_response(const registry::ManifestContent& content, bool head) {
+  http::Response response;
+  response.headers.set("Content-Type", content.media_type);
+  response.headers.set("Docker-Content-Digest", content.digest);
+  response.headers.set("ETag", "\"" + content.digest + "\"");
+  if (head) {
+    response.content_length_override = content.body->size();
+  } else {
+    response.body = *content.body;
+  }
+  return response;
+}
+
+Awaitable get_manifest(Context& context, http::Exchange& exchange, const Route& route, bool head) {
+  auto& registry = context.registry;
+  std::optional<registry::ManifestContent> content = registry.cached_manifest(route.name, route.reference);
+  if (!content) {
+    registry::Result<registry::ManifestContent> loaded = berth::oci::make_error(ErrorCode::internal, "");
+    co_await exchange.run_blocking([&] { loaded = registry.get_manifest(route.name, route.reference); });
+    if (!loaded) co_return error_response(loaded.error());
+    content = std::move(loaded).value();
+  }
+  if (!accepted(exchange.request(), content->media_type))
+    co_return error_response(ErrorCode::manifest_unknown, "manifest media type not accepted by the client",
+                             content->media_type);
+  co_return manifest_response(*content, head);
+}
+
+Awaitable put_manifest(Context& context, http::Exchange& exchange, const Route& route) {
+  auto body = co_await read_small_body(exchange, berth::oci::kMaxManifestSize);
+  if (body.too_large)
+    co_return error_response(ErrorCode::manifest_invalid, "manifest too large",
+                             "limit is " + std::to_string(berth::oci::kMaxManifestSize) + " bytes");
+  if (!body.text) co_return error_response(ErrorCode::manifest_invalid, "manifest body incomplete");
+  std::string content_type(exchange.request().headers.get("Content-Type").value_or(""));
+  registry::Result<registry::PutManifestResult> stored = berth::oci::make_error(ErrorCode::internal, "");
+  co_await exchange.run_blocking([&] {
+    stored = context.registry.put_manifest(route.name, route.reference, content_type, std::move(*body.text));
+  });
+  if (!stored) {
+    auto error = stored.error();
+    http::Response response = error_response(error);
+    // A manifest naming content the repository lacks is a bad request (spec: 400 on push).
+    if (error.code == ErrorCode::manifest_blob_unknown || error.code == ErrorCode::manifest_unknown)
+      response.status = 400;
+    co_return response;
+  }
+  http::Response response = empty_response(201);
+  response.headers.set("Location", "/v2/" + route.name + "/manifests/" + stored->digest);
+  response.headers.set("Docker-Content-Digest", stored->digest);
+  if (!stored->subject.empty()) response.headers.set("OCI-Subject", stored->subject);
+  co_return response;
+}
+
+Awaitable delete_manifest(Context& context, http::Exchange& exchange, const Route& route) {
+  registry::Status deleted;
+  co_await exchange.run_blocking([&] { deleted = context.registry.delete_manifest(route.name, route.reference); });
+  if (!deleted) co_return error_response(deleted.error());
+  co_return empty_response(202);
+}
+
+}  // namespace
+
+Awaitable handle_manifest(Context& context, http::Exchange& exchange, const Route& route) {
+  switch (exchange.request().method) {
+    case http::Method::get: co_return co_await get_manifest(context, exchange, route, false);
+    case http::Method::head: co_return co_await get_manifest(context, exchange, route, true);
+    case http::Method::put: co_return co_await put_manifest(context, exchange, route);
+    case http::Method::del: co_return co_await delete_manifest(context, exchange, route);
+    default: co_return error_response(ErrorCode::unsupported, "method not allowed on manifests");
+  }
+}
+
+}  // namespace berth::api::oci

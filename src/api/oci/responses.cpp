@@ -1,1 +1,67 @@
-// placeholder
+#include "api/oci/responses.h"
+
+#include <charconv>
+
+namespace berth::api::oci {
+
+http::Response error_response(const berth::oci::Error& error) {
+  return json_response(berth::oci::http_status(error.code), berth::oci::error_body(error));
+}
+
+http::Response error_response(berth::oci::ErrorCode code, std::string message, std::string detail) {
+  return error_response(berth::oci::make_error(code, std::move(message), std::move(detail)));
+}
+
+http::Response empty_response(int status) {
+  http::Response response;
+  response.status = status;
+  return response;
+}
+
+http::Response json_response(int status, std::string body, std::string_view content_type) {
+  http::Response response;
+  response.status = status;
+  response.headers.set("Content-Type", std::string(content_type));
+  response.body = std::move(body);
+  return response;
+}
+
+PageSize parse_page_size(const http::Request& request) {
+  PageSize result;
+  auto text = request.query_param("n");
+  if (!text) return result;
+  std::size_t value = 0;
+  auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
+  if (ec != std::errc() || end != text->data() + text->size()) {
+    result.error = error_response(berth::oci::ErrorCode::size_invalid, "invalid page size n", *text);
+    return result;
+  }
+  result.n = value;
+  return result;
+}
+
+boost::asio::awaitable<BodyText> read_small_body(http::Exchange& exchange, std::size_t limit) {
+  BodyText result;
+  const auto& request = exchange.request();
+  if (request.content_length && *request.content_length > limit) {
+    result.too_large = true;
+    co_return result;
+  }
+  std::string body;
+  if (request.content_length) body.reserve(*request.content_length);
+  char buffer[64 * 1024];
+  for (;;) {
+    auto n = co_await exchange.read_body(std::span<char>(buffer, sizeof buffer));
+    if (!n) co_return result;
+    if (*n == 0) break;
+    if (body.size() + *n > limit) {
+      result.too_large = true;
+      co_return result;
+    }
+    body.append(buffer, *n);
+  }
+  result.text = std::move(body);
+  co_return result;
+}
+
+}  // namespace berth::api::oci

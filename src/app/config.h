@@ -1,0 +1,59 @@
+// Config: every setting of `berth`, from defaults, then a YAML file, then BERTH_*
+// environment variables, then command-line flags (each overriding the one before).
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+
+namespace berth::app {
+
+struct Config {
+  std::string listen = "127.0.0.1:5000";
+  std::string data_dir = "./berth-data";
+  std::string log_level = "info";
+  std::string tls_certificate;
+  std::string tls_private_key;
+  std::size_t max_connections = 4096;
+  std::size_t max_header_bytes = 16 * 1024;
+  std::uint64_t max_body_bytes = 0;  // 0 = unlimited
+  unsigned io_threads = 0;           // 0 = one per core
+  unsigned blocking_threads = 8;
+  std::chrono::seconds upload_max_age{std::chrono::hours(24)};
+  std::chrono::seconds upload_purge_interval{std::chrono::hours(1)};
+  std::size_t manifest_cache_mb = 64;
+  std::chrono::seconds shutdown_grace{30};
+};
+
+// One configurable key: its YAML path ("limits.max_connections"), the environment
+// variable that overrides it (BERTH_LIMITS_MAX_CONNECTIONS) and what it means.
+struct ConfigKey {
+  std::string path;
+  std::string env;
+  std::string help;
+};
+const std::vector<ConfigKey>& config_keys();
+
+// Builds the configuration: defaults, then the YAML file at `path` (if given), then
+// the environment (`environment` maps variable names to values).
+// Errors: invalid_argument naming the key and the bad value, io_error for an
+// unreadable file, unknown keys in the file.
+base::Result<Config> load_config(const std::optional<std::string>& path,
+                                 const std::map<std::string, std::string>& environment);
+
+// Sets one key by its YAML path from text. Errors: invalid_argument.
+base::Status set_config_value(Config& config, const std::string& path, const std::string& value);
+
+// The process environment's BERTH_* variables.
+std::map<std::string, std::string> berth_environment();
+
+// Splits "host:port" ("[::1]:5000" for IPv6). Errors: invalid_argument.
+base::Result<std::pair<std::string, std::uint16_t>> split_listen_address(const std::string& listen);
+
+}  // namespace berth::app

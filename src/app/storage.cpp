@@ -1,0 +1,35 @@
+#include "app/storage.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+namespace berth::app {
+
+base::Result<Storage> open_storage(const std::string& data_dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(data_dir, ec);
+  if (ec) return base::make_error(base::Errc::io_error, "cannot create data directory " + data_dir + ": " + ec.message());
+
+  Storage storage;
+  const std::string lock_path = data_dir + "/lock";
+  storage.lock.reset(::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  if (!storage.lock.valid())
+    return base::make_error(base::Errc::io_error, "cannot open " + lock_path + ": " + std::strerror(errno));
+  if (::flock(storage.lock.get(), LOCK_EX | LOCK_NB) != 0)
+    return base::make_error(base::Errc::unavailable,
+                            "data directory " + data_dir + " is in use by another berth process");
+
+  auto blobs = blob::open_filesystem_store(data_dir);
+  if (!blobs) return std::move(blobs).error();
+  storage.blobs = std::move(blobs).value();
+  auto metadata = meta::open_sqlite(data_dir + "/meta.db");
+  if (!metadata) return std::move(metadata).error();
+  storage.metadata = std::move(metadata).value();
+  return storage;
+}
+
+}  // namespace berth::app

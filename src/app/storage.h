@@ -1,0 +1,27 @@
+// The data directory opened for use: blob store, metadata database, and an exclusive
+// lock so that two processes (a server and an offline `berth gc`, say) never write it
+// at the same time.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "base/result.h"
+#include "base/unique_fd.h"
+#include "blob/store.h"
+#include "meta/database.h"
+
+namespace berth::app {
+
+struct Storage {
+  base::UniqueFd lock;
+  std::unique_ptr<blob::Store> blobs;
+  std::unique_ptr<meta::Database> metadata;
+};
+
+// Creates the directory if needed, takes its lock, opens the blob store (filesystem)
+// and the metadata (SQLite, <data_dir>/meta.db).
+// Errors: unavailable if another process holds the lock; io_error; corrupt.
+base::Result<Storage> open_storage(const std::string& data_dir);
+
+}  // namespace berth::app

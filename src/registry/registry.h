@@ -1,0 +1,167 @@
+// Registry: the distribution service. It enforces the OCI rules on names, blobs,
+// uploads, manifests, tags and referrers over a blob::Store and a meta::Database, and
+// keeps the hot read paths (manifest by tag or digest, blob existence) in memory caches
+// that it keeps coherent itself (every write goes through this class).
+//
+// Thread-safety: all methods may be called concurrently. Methods marked "fast" only
+// touch memory on a cache hit; the others may block on disk or the database and should
+// run on the blocking pool.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "blob/store.h"
+#include "meta/database.h"
+#include "oci/digest.h"
+#include "oci/errors.h"
+#include "oci/manifest.h"
+#include "registry/lru_cache.h"
+
+namespace berth::registry {
+
+template <class T>
+using Result = base::Result<T, oci::Error>;
+using Status = base::Result<void, oci::Error>;
+
+struct Options {
+  std::size_t manifest_cache_bytes = 64 * 1024 * 1024;
+  std::size_t link_cache_entries = 200000;
+};
+
+struct BlobInfo {
+  oci::Digest digest;
+  std::uint64_t size = 0;
+};
+
+struct ManifestContent {
+  std::string digest;
+  std::string media_type;
+  std::shared_ptr<const std::string> body;
+};
+
+struct PutManifestResult {
+  std::string digest;
+  std::string subject;  // digest of the subject, empty if none
+};
+
+// An upload held for writing by one request at a time. Released when destroyed.
+class UploadLease {
+ public:
+  UploadLease() = default;
+  UploadLease(const UploadLease&) = delete;
+  UploadLease& operator=(const UploadLease&) = delete;
+  UploadLease(UploadLease&&) noexcept = default;
+  UploadLease& operator=(UploadLease&&) noexcept = default;
+  ~UploadLease();
+
+  const std::string& id() const;
+  const std::string& repository() const;
+  std::uint64_t size() const;
+  // Appends bytes (hashed as they come). Errors: BLOB_UPLOAD_INVALID on an i/o failure.
+  Status append(std::string_view data);
+
+ private:
+  friend class Registry;
+  struct State;
+  std::shared_ptr<State> state_;
+};
+
+class Registry {
+ public:
+  Registry(blob::Store& blobs, meta::Database& metadata, Options options);
+  ~Registry();
+  Registry(const Registry&) = delete;
+  Registry& operator=(const Registry&) = delete;
+
+  // Registers blobs whose commit was interrupted by a crash. Call once at start-up.
+  base::Status recover();
+
+  // NAME_INVALID unless `repository` follows the spec's grammar. Fast.
+  static Status check_name(std::string_view repository);
+
+  // --- blobs ---------------------------------------------------------------------
+  // The blob if it is linked to the repository. Fast on a cache hit.
+  // Errors: DIGEST_INVALID / UNSUPPORTED (bad digest), BLOB_UNKNOWN.
+  Result<BlobInfo> stat_blob(const std::string& repository, std::string_view digest);
+  // Cache-only variant of stat_blob: nullopt when the answer is not in memory.
+  std::optional<BlobInfo> cached_blob(const std::string& repository, const oci::Digest& digest);
+  Result<blob::BlobReader> open_blob(const std::string& repository, const oci::Digest& digest);
+  // Unlinks the blob from the repository. Errors: BLOB_UNKNOWN.
+  Status delete_blob(const std::string& repository, std::string_view digest);
+
+  // --- uploads -------------------------------------------------------------------
+  // Starts an upload session and leases it to the caller.
+  Result<UploadLease> start_upload(const std::string& repository);
+  // Leases an existing upload (reopening it from disk after a restart).
+  // Errors: BLOB_UPLOAD_UNKNOWN (no such upload in this repository),
+  // BLOB_UPLOAD_INVALID (another request is writing to it).
+  Result<UploadLease> lease_upload(const std::string& repository, std::string_view id);
+  // Current size of an upload, without leasing it. Errors: BLOB_UPLOAD_UNKNOWN.
+  Result<std::uint64_t> upload_size(const std::string& repository, std::string_view id);
+  // Verifies the upload against `digest`, stores the blob and links it to the
+  // repository; the upload is then gone. Errors: DIGEST_INVALID (mismatch or bad
+  // digest; the upload is discarded), UNSUPPORTED.
+  Result<BlobInfo> complete_upload(UploadLease lease, std::string_view digest);
+  // Discards an upload. Errors: BLOB_UPLOAD_UNKNOWN.
+  Status cancel_upload(const std::string& repository, std::string_view id);
+  // Discards a leased upload (used when a request fails half-way).
+  void abandon_upload(UploadLease lease);
+  // Links a blob of `from` into `repository`; nullopt when that is not possible (the
+  // blob is not in `from`, or names are invalid), in which case the caller starts an
+  // ordinary upload.
+  std::optional<BlobInfo> mount_blob(const std::string& repository, const std::string& from,
+                                     std::string_view digest);
+  // Removes uploads started before `cutoff` (abandoned). Returns how many.
+  std::size_t purge_uploads(std::chrono::system_clock::time_point cutoff);
+
+  // --- manifests -----------------------------------------------------------------
+  // Validates and stores a manifest under a tag or a digest reference.
+  // Errors: TAG_INVALID, DIGEST_INVALID (reference digest differs from the content),
+  // MANIFEST_INVALID, MANIFEST_BLOB_UNKNOWN, MANIFEST_UNKNOWN (missing child manifest).
+  Result<PutManifestResult> put_manifest(const std::string& repository, std::string_view reference,
+                                         std::string_view content_type, std::string body);
+  // The manifest by tag or digest. Errors: MANIFEST_UNKNOWN, TAG_INVALID, DIGEST_INVALID.
+  Result<ManifestContent> get_manifest(const std::string& repository, std::string_view reference);
+  // Cache-only variant of get_manifest: nullopt when the answer is not in memory.
+  std::optional<ManifestContent> cached_manifest(const std::string& repository, std::string_view reference);
+  // By digest: deletes the manifest and its tags. By tag: deletes the tag only.
+  // Errors: MANIFEST_UNKNOWN.
+  Status delete_manifest(const std::string& repository, std::string_view reference);
+  // Manifests whose subject is `digest`, optionally only those of `artifact_type`.
+  Result<std::vector<meta::ManifestRecord>> referrers(const std::string& repository, std::string_view digest,
+                                                      const std::string& artifact_type);
+
+  // --- listings ------------------------------------------------------------------
+  // Errors: NAME_UNKNOWN for a repository that does not exist.
+  Result<std::vector<std::string>> list_tags(const std::string& repository, const meta::Page& page);
+  Result<std::vector<std::string>> list_repositories(const meta::Page& page);
+
+  // --- health --------------------------------------------------------------------
+  base::Status check_storage() const;
+  base::Status check_metadata() const;
+
+ private:
+  struct UploadSlot;
+  Result<oci::Digest> parse_digest(std::string_view text) const;
+  Result<std::string> resolve_reference(const std::string& repository, std::string_view reference);
+  void cache_manifest(const std::string& repository, const ManifestContent& content);
+
+  blob::Store& blobs_;
+  meta::Database& meta_;
+  Options options_;
+  LruCache<std::string, ManifestContent> manifests_;  // key: repo + '@' + digest
+  LruCache<std::string, std::string> tags_;           // key: repo + ':' + tag -> digest
+  LruCache<std::string, std::uint64_t> links_;        // key: repo + '@' + digest -> size
+  std::mutex uploads_mutex_;
+  std::unordered_map<std::string, std::shared_ptr<UploadLease::State>> open_uploads_;
+};
+
+}  // namespace berth::registry
