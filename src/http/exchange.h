@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <functional>
 #include <span>
+#include <string>
 
 #include "base/result.h"
 #include "http/message.h"
@@ -19,10 +20,17 @@ class Exchange {
 
   virtual const Request& request() const = 0;
 
+  // Records the id the request-id middleware chose, so that request().request_id returns
+  // it from then on. The server's exchanges store it; the default does nothing (the
+  // middleware then hands later handlers a copy of the request that carries the id), so
+  // test doubles need not implement it.
+  virtual void set_request_id(std::string id) { static_cast<void>(id); }
+
   // Reads the next part of the request body into `buffer` and returns how many bytes
-  // were read; 0 means the body is complete. Errors: cancelled (client went away or
-  // timed out), invalid_argument (the body ended before its Content-Length, or bad
-  // chunked encoding), too_large (more than the configured body limit).
+  // were read; 0 means the body is complete. Errors: cancelled (client went away, which
+  // includes a body cut short of its Content-Length by a disconnect, or timed out),
+  // invalid_argument (bad chunked encoding, or an empty `buffer`), too_large (more than
+  // the configured body limit). After an error the connection is closed after responding.
   virtual boost::asio::awaitable<base::Result<std::size_t>> read_body(std::span<char> buffer) = 0;
 
   // Runs `work` on the blocking-work pool and resumes when it has finished. `work`

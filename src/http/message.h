@@ -27,6 +27,7 @@ class Headers {
   // Replaces every field of that name with one.
   void set(std::string name, std::string value);
   const std::vector<std::pair<std::string, std::string>>& fields() const { return fields_; }
+  void clear() { fields_.clear(); }
 
  private:
   std::vector<std::pair<std::string, std::string>> fields_;

@@ -104,7 +104,7 @@ int http_status(ErrorCode code) {
     case ErrorCode::digest_invalid:
       return 400;
     case ErrorCode::manifest_blob_unknown:
-      return 404;
+      return 400;  // only reported when a pushed manifest is refused
     case ErrorCode::manifest_invalid:
       return 400;
     case ErrorCode::manifest_unknown:
@@ -120,7 +120,7 @@ int http_status(ErrorCode code) {
     case ErrorCode::denied:
       return 403;
     case ErrorCode::unsupported:
-      return 415;
+      return 400;  // e.g. a digest algorithm Berth does not implement
     case ErrorCode::too_many_requests:
       return 429;
     case ErrorCode::range_invalid:

@@ -12,7 +12,7 @@ enum class ErrorCode {
   blob_upload_invalid,    // 400
   blob_upload_unknown,    // 404
   digest_invalid,         // 400
-  manifest_blob_unknown,  // 404
+  manifest_blob_unknown,  // 400 (refused manifest push)
   manifest_invalid,       // 400
   manifest_unknown,       // 404
   name_invalid,           // 400
@@ -20,7 +20,7 @@ enum class ErrorCode {
   size_invalid,           // 400
   unauthorized,           // 401
   denied,                 // 403
-  unsupported,            // 415
+  unsupported,            // 400 (405 where it means a method is not allowed)
   too_many_requests,      // 429
   range_invalid,          // 416 (Berth's name for an out-of-order chunk or a bad Range)
   tag_invalid,            // 400 (Docker's TAG_INVALID)

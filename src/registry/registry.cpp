@@ -346,7 +346,8 @@ Result<std::string> Registry::resolve_reference(const std::string& repository, s
     if (!digest) return std::move(digest).error();
     return digest->str();
   }
-  if (!oci::valid_tag(reference)) return make_error(ErrorCode::tag_invalid, "invalid tag", std::string(reference));
+  if (!oci::valid_tag(reference))
+    return make_error(ErrorCode::manifest_unknown, "manifest unknown to registry", std::string(reference));
   if (auto hit = tags_.get(tag_key(repository, reference))) return *hit;
   auto resolved = meta_.resolve_tag(repository, std::string(reference));
   if (!resolved) return internal("resolving a tag failed", resolved.error());
@@ -419,7 +420,7 @@ Result<PutManifestResult> Registry::put_manifest(const std::string& repository, 
     return make_error(ErrorCode::manifest_blob_unknown, "manifest references a blob unknown to the repository",
                       missing->blobs.front());
   if (!missing->manifests.empty())
-    return make_error(ErrorCode::manifest_unknown, "index references a manifest unknown to the repository",
+    return make_error(ErrorCode::manifest_blob_unknown, "index references a manifest unknown to the repository",
                       missing->manifests.front());
 
   meta::ManifestRecord record;
@@ -448,7 +449,8 @@ Result<PutManifestResult> Registry::put_manifest(const std::string& repository, 
 
 Status Registry::delete_manifest(const std::string& repository, std::string_view reference) {
   if (!oci::looks_like_digest(reference)) {
-    if (!oci::valid_tag(reference)) return make_error(ErrorCode::tag_invalid, "invalid tag", std::string(reference));
+    if (!oci::valid_tag(reference))
+      return make_error(ErrorCode::manifest_unknown, "tag unknown to registry", std::string(reference));
     tags_.erase(tag_key(repository, reference));
     auto removed = meta_.delete_tag(repository, std::string(reference));
     if (!removed) {

@@ -125,15 +125,17 @@ class Registry {
   // --- manifests -----------------------------------------------------------------
   // Validates and stores a manifest under a tag or a digest reference.
   // Errors: TAG_INVALID, DIGEST_INVALID (reference digest differs from the content),
-  // MANIFEST_INVALID, MANIFEST_BLOB_UNKNOWN, MANIFEST_UNKNOWN (missing child manifest).
+  // MANIFEST_INVALID, MANIFEST_BLOB_UNKNOWN (a missing blob or child manifest, as the
+  // spec and distribution report both).
   Result<PutManifestResult> put_manifest(const std::string& repository, std::string_view reference,
                                          std::string_view content_type, std::string body);
-  // The manifest by tag or digest. Errors: MANIFEST_UNKNOWN, TAG_INVALID, DIGEST_INVALID.
+  // The manifest by tag or digest. Errors: MANIFEST_UNKNOWN (also for a reference that
+  // cannot name a manifest, as the spec wants on pull), DIGEST_INVALID, UNSUPPORTED.
   Result<ManifestContent> get_manifest(const std::string& repository, std::string_view reference);
   // Cache-only variant of get_manifest: nullopt when the answer is not in memory.
   std::optional<ManifestContent> cached_manifest(const std::string& repository, std::string_view reference);
   // By digest: deletes the manifest and its tags. By tag: deletes the tag only.
-  // Errors: MANIFEST_UNKNOWN.
+  // Errors: MANIFEST_UNKNOWN (also for an invalid tag), DIGEST_INVALID.
   Status delete_manifest(const std::string& repository, std::string_view reference);
   // Manifests whose subject is `digest`, optionally only those of `artifact_type`.
   Result<std::vector<meta::ManifestRecord>> referrers(const std::string& repository, std::string_view digest,

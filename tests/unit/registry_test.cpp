@@ -221,7 +221,7 @@ TEST_F(RegistryTest, IndexNeedsItsChildManifests) {
                       R"(,"platform":{"architecture":"amd64","os":"linux"}}]})";
   auto refused = registry_->put_manifest("repo", "multi", oci::media_type::oci_index, index);
   ASSERT_FALSE(refused);
-  EXPECT_EQ(refused.error().code, ErrorCode::manifest_unknown);
+  EXPECT_EQ(refused.error().code, ErrorCode::manifest_blob_unknown);
   ASSERT_TRUE(registry_->put_manifest("repo", child_digest, "", child));
   EXPECT_TRUE(registry_->put_manifest("repo", "multi", oci::media_type::oci_index, index));
 }

@@ -72,6 +72,10 @@ Awaitable get_blob(Context& context, http::Exchange& exchange, const Route& rout
 
   http::Response response;
   set_blob_headers(response, *info);
+  if (matches_if_none_match(exchange.request(), *response.headers.get("ETag"))) {
+    response.status = 304;
+    co_return response;
+  }
   const std::uint64_t size = info->size;
   std::uint64_t offset = 0;
   std::uint64_t length = size;
@@ -114,7 +118,7 @@ Awaitable handle_blob(Context& context, http::Exchange& exchange, const Route& r
     case http::Method::get: co_return co_await get_blob(context, exchange, route, false);
     case http::Method::head: co_return co_await get_blob(context, exchange, route, true);
     case http::Method::del: co_return co_await delete_blob(context, exchange, route);
-    default: co_return error_response(ErrorCode::unsupported, "method not allowed on blobs");
+    default: co_return method_not_allowed("method not allowed on blobs");
   }
 }
 

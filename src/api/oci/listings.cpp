@@ -69,7 +69,7 @@ http::Response list_response(const std::string& key, const std::string* name, co
 
 Awaitable handle_tags(Context& context, http::Exchange& exchange, const Route& route) {
   if (exchange.request().method != http::Method::get && exchange.request().method != http::Method::head)
-    co_return error_response(ErrorCode::unsupported, "method not allowed on tags");
+    co_return method_not_allowed("method not allowed on tags");
   auto size = parse_page_size(exchange.request());
   if (size.error) co_return std::move(*size.error);
   std::size_t n = std::min(size.n.value_or(context.options.max_page_size), context.options.max_page_size);
@@ -81,7 +81,7 @@ Awaitable handle_tags(Context& context, http::Exchange& exchange, const Route& r
 
 Awaitable handle_catalog(Context& context, http::Exchange& exchange) {
   if (exchange.request().method != http::Method::get && exchange.request().method != http::Method::head)
-    co_return error_response(ErrorCode::unsupported, "method not allowed on the catalog");
+    co_return method_not_allowed("method not allowed on the catalog");
   auto size = parse_page_size(exchange.request());
   if (size.error) co_return std::move(*size.error);
   std::size_t n = std::min(size.n.value_or(context.options.max_page_size), context.options.max_page_size);
@@ -93,7 +93,7 @@ Awaitable handle_catalog(Context& context, http::Exchange& exchange) {
 
 Awaitable handle_referrers(Context& context, http::Exchange& exchange, const Route& route) {
   if (exchange.request().method != http::Method::get && exchange.request().method != http::Method::head)
-    co_return error_response(ErrorCode::unsupported, "method not allowed on referrers");
+    co_return method_not_allowed("method not allowed on referrers");
   std::string artifact_type = exchange.request().query_param("artifactType").value_or("");
   registry::Result<std::vector<meta::ManifestRecord>> records = berth::oci::make_error(ErrorCode::internal, "");
   co_await exchange.run_blocking(

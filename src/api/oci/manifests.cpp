@@ -60,7 +60,13 @@ Awaitable get_manifest(Context& context, http::Exchange& exchange, const Route& 
   if (!accepted(exchange.request(), content->media_type))
     co_return error_response(ErrorCode::manifest_unknown, "manifest media type not accepted by the client",
                              content->media_type);
-  co_return manifest_response(*content, head);
+  http::Response response = manifest_response(*content, head);
+  if (matches_if_none_match(exchange.request(), *response.headers.get("ETag"))) {
+    response.status = 304;
+    response.body.clear();
+    response.content_length_override.reset();
+  }
+  co_return response;
 }
 
 Awaitable put_manifest(Context& context, http::Exchange& exchange, const Route& route) {
@@ -75,12 +81,7 @@ Awaitable put_manifest(Context& context, http::Exchange& exchange, const Route& 
     stored = context.registry.put_manifest(route.name, route.reference, content_type, std::move(*body.text));
   });
   if (!stored) {
-    auto error = stored.error();
-    http::Response response = error_response(error);
-    // A manifest naming content the repository lacks is a bad request (spec: 400 on push).
-    if (error.code == ErrorCode::manifest_blob_unknown || error.code == ErrorCode::manifest_unknown)
-      response.status = 400;
-    co_return response;
+    co_return error_response(stored.error());
   }
   http::Response response = empty_response(201);
   response.headers.set("Location", "/v2/" + route.name + "/manifests/" + stored->digest);
@@ -104,7 +105,7 @@ Awaitable handle_manifest(Context& context, http::Exchange& exchange, const Rout
     case http::Method::head: co_return co_await get_manifest(context, exchange, route, true);
     case http::Method::put: co_return co_await put_manifest(context, exchange, route);
     case http::Method::del: co_return co_await delete_manifest(context, exchange, route);
-    default: co_return error_response(ErrorCode::unsupported, "method not allowed on manifests");
+    default: co_return method_not_allowed("method not allowed on manifests");
   }
 }
 

@@ -15,6 +15,13 @@ namespace berth::api::oci {
 http::Response error_response(const berth::oci::Error& error);
 http::Response error_response(berth::oci::ErrorCode code, std::string message, std::string detail = {});
 
+// 405 with the spec's UNSUPPORTED code, as distribution answers a method a route lacks.
+http::Response method_not_allowed(std::string message);
+
+// True if the request's If-None-Match names `etag` (quoted, as sent in ETag) or "*":
+// the client's copy is current and gets 304.
+bool matches_if_none_match(const http::Request& request, std::string_view etag);
+
 // A response with no body and the given status.
 http::Response empty_response(int status);
 

@@ -68,7 +68,7 @@ Parsed parse_path(std::string_view path) {
 http::Response api_base(const http::Exchange& exchange) {
   auto method = exchange.request().method;
   if (method != http::Method::get && method != http::Method::head)
-    return error_response(ErrorCode::unsupported, "method not allowed");
+    return method_not_allowed("method not allowed");
   return json_response(200, "{}");
 }
 

@@ -171,7 +171,7 @@ Awaitable cancel(Context& context, http::Exchange& exchange, const Route& route)
 
 Awaitable handle_upload_start(Context& context, http::Exchange& exchange, const Route& route) {
   if (exchange.request().method != http::Method::post)
-    co_return error_response(ErrorCode::unsupported, "method not allowed on uploads");
+    co_return method_not_allowed("method not allowed on uploads");
   co_return co_await start(context, exchange, route);
 }
 
@@ -181,7 +181,7 @@ Awaitable handle_upload(Context& context, http::Exchange& exchange, const Route&
     case http::Method::put: co_return co_await put(context, exchange, route);
     case http::Method::get: co_return co_await status(context, exchange, route);
     case http::Method::del: co_return co_await cancel(context, exchange, route);
-    default: co_return error_response(ErrorCode::unsupported, "method not allowed on an upload");
+    default: co_return method_not_allowed("method not allowed on an upload");
   }
 }
 

@@ -1,0 +1,127 @@
+// The registry the integration tests talk to, and the gtest fixtures that provide it.
+//
+// When REGISTRY_URL is set, the tests use that registry as it is (for example Debian's
+// docker-registry, to check the tests themselves); Berth-only tests then skip.
+// Otherwise each fixture spawns the real binary (BERTH_BINARY, else the path CMake
+// compiled in) as `berth serve --listen 127.0.0.1:PORT --data DIR --log-level warn` on a
+// free port with a fresh temporary data directory, waits for GET /healthz == 200, and
+// stops it with SIGTERM at the end.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "http_client.h"
+#include "oci_content.h"
+
+namespace berth::integration {
+
+// True when REGISTRY_URL names an external registry to test instead of Berth.
+bool using_external_registry();
+// The berth executable: $BERTH_BINARY, else the build's own.
+std::string berth_binary();
+
+// Runs `berth_binary() args...` to completion (killed after `timeout`). Returns its exit
+// status (128 + signal when killed by one, -1 when it could not run); its stdout and
+// stderr go to *output.
+int run_berth_command(const std::vector<std::string>& args, std::string* output,
+                      std::chrono::seconds timeout = std::chrono::seconds(60));
+
+// One registry under test. Spawned instances own a temporary directory:
+//   <scratch>/data      the --data directory
+//   <scratch>/berth.log the process's stdout and stderr
+// which is removed when the instance is destroyed (kept when BERTH_KEEP_DATA is set).
+class RegistryInstance {
+ public:
+  // REGISTRY_URL when set, else a freshly spawned Berth. On failure returns nullptr and
+  // says why in *error.
+  static std::unique_ptr<RegistryInstance> from_environment(std::string* error);
+  static std::unique_ptr<RegistryInstance> spawn_berth(std::string* error);
+
+  ~RegistryInstance();
+  RegistryInstance(const RegistryInstance&) = delete;
+  RegistryInstance& operator=(const RegistryInstance&) = delete;
+
+  const std::string& url() const { return url_; }
+  bool spawned() const { return !scratch_dir_.empty(); }
+  const std::filesystem::path& data_dir() const { return data_dir_; }
+  const std::filesystem::path& scratch_dir() const { return scratch_dir_; }
+
+  // Starts the process (again) on the same port and data directory and waits for health.
+  ::testing::AssertionResult start();
+  // SIGTERM, then waits (SIGKILL after 15 s). Returns the exit status as run_berth_command.
+  int stop();
+  // SIGKILL, no grace.
+  void kill9();
+  ::testing::AssertionResult restart();
+  ::testing::AssertionResult kill9_and_restart();
+  bool running() const { return pid_ > 0; }
+  // The last lines of the process's log, for failure messages.
+  std::string log_tail(std::size_t max_bytes = 4000) const;
+
+ private:
+  RegistryInstance() = default;
+
+  std::string url_;
+  std::filesystem::path scratch_dir_;
+  std::filesystem::path data_dir_;
+  std::filesystem::path log_file_;
+  int port_ = 0;
+  pid_t pid_ = -1;
+};
+
+// Relative path -> size of every file under `root`, skipping the subtrees in `excluded`.
+std::map<std::string, std::uintmax_t> snapshot_tree(const std::filesystem::path& root,
+                                                    const std::vector<std::filesystem::path>& excluded);
+
+// A repository name unique to the running test, built from its suite and test names:
+// "it/<suite>/<test>-<random>" (+ "/<suffix>"), valid by the spec's name grammar.
+std::string unique_repo(std::string_view suffix = "");
+
+// Fixture whose test suite shares one registry (spawned in SetUpTestSuite). Tests must
+// use their own repositories (unique_repo()) so that they do not see each other.
+class RegistryTest : public ::testing::Test {
+ public:
+  static void SetUpTestSuite();
+  static void TearDownTestSuite();
+
+ protected:
+  void SetUp() override;
+
+  RegistryInstance& registry() const { return *shared_; }
+  HttpClient& client() { return *client_; }
+  bool against_berth() const { return shared_ && shared_->spawned(); }
+
+ private:
+  static std::unique_ptr<RegistryInstance> shared_;
+  static std::string setup_error_;
+  std::unique_ptr<HttpClient> client_;
+};
+
+// Fixture with a Berth process of its own per test, for restarts and crashes. Skips when
+// REGISTRY_URL is set: those tests are about Berth, not about the protocol.
+class DedicatedBerthTest : public ::testing::Test {
+ protected:
+  void SetUp() override;
+  void TearDown() override;
+
+  RegistryInstance& registry() { return *instance_; }
+  HttpClient& client() { return *client_; }
+  // A new connection after a restart.
+  void reconnect();
+
+ private:
+  std::unique_ptr<RegistryInstance> instance_;
+  std::unique_ptr<HttpClient> client_;
+};
+
+}  // namespace berth::integration
