@@ -1,9 +1,18 @@
 #include "app/config.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <cerrno>
 #include <charconv>
+#include <cstring>
 #include <functional>
+#include <limits>
 
 extern char** environ;
 
@@ -24,11 +33,11 @@ bool parse_unsigned(const std::string& text, T& out) {
   return !text.empty() && ec == std::errc() && end == text.data() + text.size();
 }
 
-// "90", "90s", "15m", "24h", "7d" -> seconds.
+// "90", "90s", "15m", "24h", "7d" -> seconds. Negative and overflowing values are invalid.
 bool parse_duration(const std::string& text, std::chrono::seconds& out) {
   if (text.empty()) return false;
   std::string digits = text;
-  std::int64_t unit = 1;
+  std::uint64_t unit = 1;
   switch (text.back()) {
     case 's': unit = 1; digits.pop_back(); break;
     case 'm': unit = 60; digits.pop_back(); break;
@@ -36,9 +45,11 @@ bool parse_duration(const std::string& text, std::chrono::seconds& out) {
     case 'd': unit = 86400; digits.pop_back(); break;
     default: break;
   }
-  std::int64_t value = 0;
+  std::uint64_t value = 0;
   if (!parse_unsigned(digits, value)) return false;
-  out = std::chrono::seconds(value * unit);
+  if (value > static_cast<std::uint64_t>(std::numeric_limits<std::chrono::seconds::rep>::max()) / unit)
+    return false;
+  out = std::chrono::seconds(static_cast<std::chrono::seconds::rep>(value * unit));
   return true;
 }
 
@@ -72,6 +83,16 @@ Kind text(std::string Config::*field) {
           "expected text"};
 }
 
+// One of a fixed set of words, stored as text.
+Kind choice(std::string Config::*field, std::string_view expected, std::vector<std::string> allowed) {
+  return {[field, allowed = std::move(allowed)](Config& config, const std::string& value) {
+            if (std::find(allowed.begin(), allowed.end(), value) == allowed.end()) return false;
+            config.*field = value;
+            return true;
+          },
+          expected};
+}
+
 Kind duration(std::chrono::seconds Config::*field) {
   return {[field](Config& config, const std::string& value) {
             std::chrono::seconds parsed{};
@@ -96,7 +117,9 @@ const std::vector<KeyDef>& key_defs() {
     };
     add("listen", "address and port to listen on (host:port)", text(&Config::listen));
     add("data_dir", "directory for blobs, uploads and metadata", text(&Config::data_dir));
-    add("log_level", "trace, debug, info, warn, error or off", text(&Config::log_level));
+    add("log_level", "trace, debug, info, warn, error or off",
+        choice(&Config::log_level, "expected trace, debug, info, warn, error or off",
+               {"trace", "debug", "info", "warn", "error", "off"}));
     add("tls.certificate", "PEM certificate chain; TLS is on when certificate and key are set",
         text(&Config::tls_certificate));
     add("tls.private_key", "PEM private key", text(&Config::tls_private_key));
@@ -108,13 +131,44 @@ const std::vector<KeyDef>& key_defs() {
     add("limits.blocking_threads", "threads for disk and database work", number(&Config::blocking_threads));
     add("limits.shutdown_grace", "how long in-flight requests may finish on shutdown",
         duration(&Config::shutdown_grace));
-    add("uploads.max_age", "uploads untouched this long are purged", duration(&Config::upload_max_age));
+    add("uploads.max_age", "unfinished uploads not written to for this long are purged",
+        duration(&Config::upload_max_age));
     add("uploads.purge_interval", "how often abandoned uploads are looked for",
         duration(&Config::upload_purge_interval));
     add("cache.manifest_mb", "memory for cached manifests, in MiB", number(&Config::manifest_cache_mb));
     return list;
   }();
   return defs;
+}
+
+// Reads the whole file at `path`. Errors: io_error (missing, unreadable, a directory).
+base::Result<std::string> read_config_file(const std::string& path) {
+  auto failed = [&](const char* what) {
+    return base::make_error(base::Errc::io_error, "config " + path + ": cannot read the file (" + what + ")");
+  };
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return failed(std::strerror(errno));
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || S_ISDIR(st.st_mode)) {
+    const char* why = S_ISDIR(st.st_mode) ? "it is a directory" : std::strerror(errno);
+    ::close(fd);
+    return failed(why);
+  }
+  std::string text;
+  std::array<char, 8192> buffer;
+  for (;;) {
+    ssize_t n = ::read(fd, buffer.data(), buffer.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const char* why = std::strerror(errno);
+      ::close(fd);
+      return failed(why);
+    }
+    if (n == 0) break;
+    text.append(buffer.data(), static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  return text;
 }
 
 void flatten(const YAML::Node& node, const std::string& prefix, std::vector<std::pair<std::string, std::string>>& out) {
@@ -156,13 +210,13 @@ base::Result<Config> load_config(const std::optional<std::string>& path,
   Config config;
   if (path) {
     std::vector<std::pair<std::string, std::string>> values;
+    auto text = read_config_file(*path);
+    if (!text) return std::move(text).error();
     try {
-      YAML::Node root = YAML::LoadFile(*path);
+      YAML::Node root = YAML::Load(*text);
       if (!root.IsNull() && !root.IsMap())
         return base::make_error(base::Errc::invalid_argument, "config " + *path + ": expected a mapping");
-      flatten(root, "", values);
-    } catch (const YAML::BadFile&) {
-      return base::make_error(base::Errc::io_error, "config " + *path + ": cannot read the file");
+      if (root.IsMap()) flatten(root, "", values);  // an empty file (or only comments) sets nothing
     } catch (const YAML::Exception& e) {
       return base::make_error(base::Errc::invalid_argument, "config " + *path + ": " + e.what());
     }
@@ -194,12 +248,20 @@ std::map<std::string, std::string> berth_environment() {
 
 base::Result<std::pair<std::string, std::uint16_t>> split_listen_address(const std::string& listen) {
   auto invalid = [&] {
-    return base::make_error(base::Errc::invalid_argument, "listen address '" + listen + "' is not host:port");
+    return base::make_error(base::Errc::invalid_argument,
+                            "listen address '" + listen + "' is not host:port ([addr]:port for IPv6)");
   };
   auto colon = listen.rfind(':');
   if (colon == std::string::npos || colon == 0) return invalid();
   std::string host = listen.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.front() == '[') {
+    // IPv6 literal: "[addr]:port", and only there may the host hold colons.
+    if (host.size() < 3 || host.back() != ']') return invalid();
+    host = host.substr(1, host.size() - 2);
+    if (host.find_first_of("[]") != std::string::npos) return invalid();
+  } else if (host.find_first_of(":[]") != std::string::npos) {
+    return invalid();  // "::1:5000" is ambiguous; IPv6 needs brackets
+  }
   std::uint16_t port = 0;
   if (!parse_unsigned(listen.substr(colon + 1), port)) return invalid();
   return std::make_pair(host, port);

@@ -306,8 +306,14 @@ std::size_t Registry::purge_uploads(std::chrono::system_clock::time_point cutoff
     BERTH_LOG_WARN("listing stale uploads failed: {}", stale.error().message);
     return 0;
   }
+  // An upload counts as abandoned by its last write, not its start: a long upload that
+  // is still receiving chunks is kept.
+  std::unordered_map<std::string, std::chrono::system_clock::time_point> modified;
+  auto files = blobs_.list_uploads();
+  if (files)
+    for (const auto& info : *files) modified.emplace(info.id, info.modified);
   for (const auto& record : *stale) {
-    std::shared_ptr<UploadLease::State> state;
+    if (auto it = modified.find(record.id); it != modified.end() && it->second >= cutoff) continue;
     {
       std::lock_guard lock(uploads_mutex_);
       if (auto it = open_uploads_.find(record.id); it != open_uploads_.end()) {
@@ -317,12 +323,13 @@ std::size_t Registry::purge_uploads(std::chrono::system_clock::time_point cutoff
     }
     (void)blobs_.remove_upload(record.id);
     (void)meta_.delete_upload(record.id);
+    modified.erase(record.id);
     ++purged;
   }
   // Upload data with no record: left by a crash between creating the file and the row.
-  if (auto files = blobs_.list_uploads()) {
+  if (files) {
     for (const auto& info : *files) {
-      if (info.modified >= cutoff) continue;
+      if (info.modified >= cutoff || !modified.contains(info.id)) continue;
       auto record = meta_.get_upload(info.id);
       if (record && !record->has_value()) {
         (void)blobs_.remove_upload(info.id);

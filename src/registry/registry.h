@@ -119,7 +119,8 @@ class Registry {
   // ordinary upload.
   std::optional<BlobInfo> mount_blob(const std::string& repository, const std::string& from,
                                      std::string_view digest);
-  // Removes uploads started before `cutoff` (abandoned). Returns how many.
+  // Removes uploads started and last written before `cutoff` (abandoned), and upload
+  // data without a record older than that. Returns how many.
   std::size_t purge_uploads(std::chrono::system_clock::time_point cutoff);
 
   // --- manifests -----------------------------------------------------------------

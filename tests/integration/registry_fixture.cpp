@@ -1,5 +1,6 @@
 #include "registry_fixture.h"
 
+#include <curl/curl.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -29,35 +30,35 @@ std::string env(const char* name) {
   return value == nullptr ? std::string() : std::string(value);
 }
 
-int free_port() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return 0;
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  address.sin_port = 0;
-  socklen_t length = sizeof address;
-  int port = 0;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 &&
-      getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0) {
-    port = ntohs(address.sin_port);
-  }
-  close(fd);
-  return port;
-}
-
 int decode_status(int status) {
   if (WIFEXITED(status)) return WEXITSTATUS(status);
   if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
   return -1;
 }
 
-// fork + execv with stdout and stderr appended to `log`. Everything the child touches
+// The process's environment with `overrides` set on top, as "NAME=value" strings.
+std::vector<std::string> child_environment(const std::map<std::string, std::string>& overrides) {
+  std::vector<std::string> out;
+  for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry) {
+    std::string_view text(*entry);
+    auto name = text.substr(0, text.find('='));
+    if (!overrides.contains(std::string(name))) out.emplace_back(text);
+  }
+  for (const auto& [name, value] : overrides) out.push_back(name + "=" + value);
+  return out;
+}
+
+// fork + execve with stdout and stderr appended to `log`. Everything the child touches
 // is prepared before fork (the parent may have threads).
-pid_t spawn(const std::vector<std::string>& args, const fs::path& log) {
+pid_t spawn(const std::vector<std::string>& args, const fs::path& log,
+            const std::map<std::string, std::string>& environment = {}) {
   std::vector<char*> argv;
   for (const auto& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
   argv.push_back(nullptr);
+  const std::vector<std::string> env_strings = child_environment(environment);
+  std::vector<char*> envp;
+  for (const auto& entry : env_strings) envp.push_back(const_cast<char*>(entry.c_str()));
+  envp.push_back(nullptr);
   const std::string log_path = log.string();
   pid_t pid = fork();
   if (pid == 0) {
@@ -67,7 +68,7 @@ pid_t spawn(const std::vector<std::string>& args, const fs::path& log) {
       dup2(fd, STDOUT_FILENO);
       dup2(fd, STDERR_FILENO);
     }
-    execv(argv[0], argv.data());
+    execve(argv[0], argv.data(), envp.data());
     _exit(127);
   }
   return pid;
@@ -93,6 +94,25 @@ std::string read_file(const fs::path& path) {
   return out.str();
 }
 
+size_t discard_body(char*, size_t size, size_t count, void*) {
+  return size * count;
+}
+
+// GET `url` over TLS trusting only `ca_file`; the HTTP status, or 0 when none came.
+long probe_tls(const std::string& url, const std::string& ca_file, std::chrono::milliseconds timeout) {
+  CURL* curl = curl_easy_init();
+  if (curl == nullptr) return 0;
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_CAINFO, ca_file.c_str());
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout.count()));
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, discard_body);
+  long status = 0;
+  if (curl_easy_perform(curl) == CURLE_OK) curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+  curl_easy_cleanup(curl);
+  return status;
+}
+
 std::string lowercase_alnum(std::string_view text) {
   std::string out;
   for (unsigned char c : text) {
@@ -103,6 +123,23 @@ std::string lowercase_alnum(std::string_view text) {
 
 }  // namespace
 
+int free_port() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return 0;
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  address.sin_port = 0;
+  socklen_t length = sizeof address;
+  int port = 0;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 &&
+      getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0) {
+    port = ntohs(address.sin_port);
+  }
+  close(fd);
+  return port;
+}
+
 bool using_external_registry() {
   return !env("REGISTRY_URL").empty();
 }
@@ -112,15 +149,15 @@ std::string berth_binary() {
   return from_env.empty() ? std::string(BERTH_BINARY_PATH) : from_env;
 }
 
-int run_berth_command(const std::vector<std::string>& args, std::string* output,
-                      std::chrono::seconds timeout) {
+int run_berth_command(const std::vector<std::string>& args, std::string* output, std::chrono::seconds timeout,
+                      const std::map<std::string, std::string>& environment) {
   char pattern[] = "/tmp/berth-it-cmd-XXXXXX";
   int fd = mkstemp(pattern);
   if (fd < 0) return -1;
   close(fd);
   std::vector<std::string> argv{berth_binary()};
   argv.insert(argv.end(), args.begin(), args.end());
-  pid_t pid = spawn(argv, pattern);
+  pid_t pid = spawn(argv, pattern, environment);
   int status = -1;
   if (pid > 0) {
     status = wait_for(pid, timeout);
@@ -152,8 +189,19 @@ std::unique_ptr<RegistryInstance> RegistryInstance::from_environment(std::string
   return instance;
 }
 
-std::unique_ptr<RegistryInstance> RegistryInstance::spawn_berth(std::string* error) {
+std::unique_ptr<RegistryInstance> RegistryInstance::spawn_berth(std::string* error, BerthOptions options) {
+  std::unique_ptr<RegistryInstance> instance = prepare_berth(error, std::move(options));
+  if (!instance) return nullptr;
+  if (auto started = instance->start(); !started) {
+    *error = started.message();
+    return nullptr;
+  }
+  return instance;
+}
+
+std::unique_ptr<RegistryInstance> RegistryInstance::prepare_berth(std::string* error, BerthOptions options) {
   std::unique_ptr<RegistryInstance> instance(new RegistryInstance());
+  instance->options_ = std::move(options);
   fs::path base = env("TMPDIR").empty() ? fs::path("/tmp") : fs::path(env("TMPDIR"));
   std::string pattern = (base / "berth-it-XXXXXX").string();
   if (mkdtemp(pattern.data()) == nullptr) {
@@ -165,11 +213,11 @@ std::unique_ptr<RegistryInstance> RegistryInstance::spawn_berth(std::string* err
   instance->log_file_ = instance->scratch_dir_ / "berth.log";
   fs::create_directories(instance->data_dir_);
   instance->port_ = free_port();
-  instance->url_ = "http://127.0.0.1:" + std::to_string(instance->port_);
-  if (auto started = instance->start(); !started) {
-    *error = started.message();
+  if (instance->port_ == 0) {
+    *error = "no free port on 127.0.0.1";
     return nullptr;
   }
+  instance->url_ = instance->base_url();
   return instance;
 }
 
@@ -188,13 +236,22 @@ RegistryInstance::~RegistryInstance() {
   if (access(binary.c_str(), X_OK) != 0) {
     return ::testing::AssertionFailure() << "berth binary not executable: " << binary;
   }
-  std::string listen = "127.0.0.1:" + std::to_string(port_);
-  pid_ = spawn({binary, "serve", "--listen", listen, "--data", data_dir_.string(), "--log-level", "warn"},
-               log_file_);
+  url_ = base_url();
+  std::vector<std::string> args{binary, "serve"};
+  if (options_.standard_args) {
+    std::string listen = "127.0.0.1:" + std::to_string(port_);
+    args.insert(args.end(), {"--listen", listen, "--data", data_dir_.string(), "--log-level", "warn"});
+  }
+  args.insert(args.end(), options_.extra_args.begin(), options_.extra_args.end());
+  pid_ = spawn(args, log_file_, options_.environment);
   if (pid_ <= 0) return ::testing::AssertionFailure() << "fork failed";
 
   HttpClient probe(url_);
   probe.set_timeout(500ms);
+  auto healthy = [&] {
+    if (options_.ca_file.empty()) return probe.get("/healthz").status == 200;
+    return probe_tls(url_ + "/healthz", options_.ca_file, 500ms) == 200;
+  };
   auto deadline = std::chrono::steady_clock::now() + 10s;
   while (std::chrono::steady_clock::now() < deadline) {
     int status = 0;
@@ -204,7 +261,7 @@ RegistryInstance::~RegistryInstance() {
              << "berth serve exited with status " << decode_status(status) << " before it was healthy; log:\n"
              << log_tail();
     }
-    if (probe.get("/healthz").status == 200) return ::testing::AssertionSuccess();
+    if (healthy()) return ::testing::AssertionSuccess();
     std::this_thread::sleep_for(20ms);
   }
   kill9();
@@ -241,6 +298,10 @@ void RegistryInstance::kill9() {
 ::testing::AssertionResult RegistryInstance::kill9_and_restart() {
   kill9();
   return start();
+}
+
+std::string RegistryInstance::base_url() const {
+  return (options_.ca_file.empty() ? "http://127.0.0.1:" : "https://127.0.0.1:") + std::to_string(port_);
 }
 
 std::string RegistryInstance::log_tail(std::size_t max_bytes) const {

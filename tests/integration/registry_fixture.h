@@ -5,7 +5,8 @@
 // Otherwise each fixture spawns the real binary (BERTH_BINARY, else the path CMake
 // compiled in) as `berth serve --listen 127.0.0.1:PORT --data DIR --log-level warn` on a
 // free port with a fresh temporary data directory, waits for GET /healthz == 200, and
-// stops it with SIGTERM at the end.
+// stops it with SIGTERM at the end. BerthOptions changes the arguments and environment
+// of a spawned Berth (for tests of the `berth` command itself: configuration, TLS, ...).
 #pragma once
 
 #include <gtest/gtest.h>
@@ -30,11 +31,30 @@ bool using_external_registry();
 // The berth executable: $BERTH_BINARY, else the build's own.
 std::string berth_binary();
 
+// A TCP port on 127.0.0.1 that nothing listened on a moment ago (0 when none was found).
+int free_port();
+
 // Runs `berth_binary() args...` to completion (killed after `timeout`). Returns its exit
 // status (128 + signal when killed by one, -1 when it could not run); its stdout and
-// stderr go to *output.
+// stderr go to *output. `environment` is set in the child on top of the test's own.
 int run_berth_command(const std::vector<std::string>& args, std::string* output,
-                      std::chrono::seconds timeout = std::chrono::seconds(60));
+                      std::chrono::seconds timeout = std::chrono::seconds(60),
+                      const std::map<std::string, std::string>& environment = {});
+
+// How a spawned Berth is started, beyond the defaults.
+struct BerthOptions {
+  // When false, `berth serve` gets only `extra_args`: the test configures the address
+  // and data directory itself (a config file, BERTH_* variables) and must make Berth
+  // listen on the instance's port().
+  bool standard_args = true;
+  // Appended after the standard arguments ("--tls-cert", ..., "--config", ...).
+  std::vector<std::string> extra_args;
+  // Set in the child on top of the test's own environment.
+  std::map<std::string, std::string> environment;
+  // When set, Berth serves TLS: url() is https:// (from the next start() on) and the
+  // health probe trusts this PEM certificate.
+  std::string ca_file;
+};
 
 // One registry under test. Spawned instances own a temporary directory:
 //   <scratch>/data      the --data directory
@@ -45,7 +65,10 @@ class RegistryInstance {
   // REGISTRY_URL when set, else a freshly spawned Berth. On failure returns nullptr and
   // says why in *error.
   static std::unique_ptr<RegistryInstance> from_environment(std::string* error);
-  static std::unique_ptr<RegistryInstance> spawn_berth(std::string* error);
+  static std::unique_ptr<RegistryInstance> spawn_berth(std::string* error, BerthOptions options = {});
+  // Like spawn_berth, but does not start the process: the test can write files into
+  // scratch_dir() and adjust options() first, then call start().
+  static std::unique_ptr<RegistryInstance> prepare_berth(std::string* error, BerthOptions options = {});
 
   ~RegistryInstance();
   RegistryInstance(const RegistryInstance&) = delete;
@@ -55,6 +78,10 @@ class RegistryInstance {
   bool spawned() const { return !scratch_dir_.empty(); }
   const std::filesystem::path& data_dir() const { return data_dir_; }
   const std::filesystem::path& scratch_dir() const { return scratch_dir_; }
+  int port() const { return port_; }
+  pid_t pid() const { return pid_; }
+  // Used by every start(); changes take effect at the next one.
+  BerthOptions& options() { return options_; }
 
   // Starts the process (again) on the same port and data directory and waits for health.
   ::testing::AssertionResult start();
@@ -70,6 +97,8 @@ class RegistryInstance {
 
  private:
   RegistryInstance() = default;
+  // http(s)://127.0.0.1:<port> as options_ say.
+  std::string base_url() const;
 
   std::string url_;
   std::filesystem::path scratch_dir_;
@@ -77,6 +106,7 @@ class RegistryInstance {
   std::filesystem::path log_file_;
   int port_ = 0;
   pid_t pid_ = -1;
+  BerthOptions options_;
 };
 
 // Relative path -> size of every file under `root`, skipping the subtrees in `excluded`.

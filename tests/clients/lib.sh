@@ -1,0 +1,80 @@
+# shellcheck shell=bash
+# Shared helpers for the real-client test scripts; sourced, not run.
+# Expects REGISTRY (host:port) and CLIENT_TMPDIR from with_registry.sh.
+set -euo pipefail
+trap 'echo "FAILED: ${BASH_SOURCE[0]}:${LINENO}: $BASH_COMMAND" >&2' ERR
+
+CLIENTS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+: "${REGISTRY:?REGISTRY must be set (run through with_registry.sh)}"
+if [[ -z "${CLIENT_TMPDIR:-}" ]]; then
+  CLIENT_TMPDIR=$(mktemp -d)
+  trap 'chmod -R u+w "$CLIENT_TMPDIR"; rm -rf "$CLIENT_TMPDIR"' EXIT
+fi
+
+step() { printf '\n--- %s\n' "$*"; }
+fail() {
+  echo "FAILED: $*" >&2
+  exit 1
+}
+
+# expect_eq WHAT EXPECTED ACTUAL
+expect_eq() {
+  if [[ "$2" != "$3" ]]; then
+    fail "$1: expected '$2', got '$3'"
+  fi
+  echo "ok: $1 = $3"
+}
+
+sha256_file() { sha256sum "$1" | cut -d' ' -f1; }
+sha256_stdin() { sha256sum | cut -d' ' -f1; }
+
+# make_layout DIR [make_oci_layout.py options]: an OCI layout with 'multi' and 'index' (and more).
+make_layout() { python3 "$CLIENTS_DIR/make_oci_layout.py" "$@"; }
+
+# layout_ref_digest DIR TAG: the digest that DIR/index.json gives TAG.
+layout_ref_digest() {
+  jq -er --arg t "$2" '.manifests[] | select(.annotations["org.opencontainers.image.ref.name"] == $t) | .digest' \
+    "$1/index.json"
+}
+
+# layout_blob DIR DIGEST: path of a blob in an OCI layout.
+layout_blob() { echo "$1/blobs/${2%%:*}/${2#*:}"; }
+
+# check_layout_blobs DIR: every blob's content hashes to its file name.
+check_layout_blobs() {
+  local f n=0
+  for f in "$1"/blobs/sha256/*; do
+    [[ "$(sha256_file "$f")" == "$(basename "$f")" ]] || fail "blob $f does not hash to its name"
+    n=$((n + 1))
+  done
+  echo "ok: $n blobs in $1 hash to their names"
+}
+
+# Podman and buildah keep their images in a private vfs store under CLIENT_TMPDIR, never in the
+# machine's /var/lib/containers. There is no systemd or journald here: cgroupfs and file events.
+setup_containers_env() {
+  local c="$CLIENT_TMPDIR/containers"
+  mkdir -p "$c/root" "$c/runroot" "$c/tmp"
+  cat >"$c/storage.conf" <<EOF
+[storage]
+driver = "vfs"
+graphroot = "$c/root"
+runroot = "$c/runroot"
+EOF
+  cat >"$c/containers.conf" <<EOF
+[engine]
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+events_logfile_path = "$c/events.log"
+tmp_dir = "$c/tmp"
+EOF
+  export CONTAINERS_STORAGE_CONF="$c/storage.conf"
+  export CONTAINERS_CONF="$c/containers.conf"
+  export TMPDIR="$c/tmp"
+  # shellcheck disable=SC2034 # used by the scripts that source this file
+  STORE_FLAGS=(--root "$c/root" --runroot "$c/runroot" --storage-driver vfs)
+  # shellcheck disable=SC2034
+  PODMAN=(podman "${STORE_FLAGS[@]}" --cgroup-manager=cgroupfs --events-backend=file --tmpdir "$c/tmp")
+  # shellcheck disable=SC2034
+  BUILDAH=(buildah "${STORE_FLAGS[@]}")
+}
