@@ -192,6 +192,10 @@ declare -A LABEL
 # push_mbps KIND LAYOUT REPO: skopeo push of 'multi'; MB/s (10^6 bytes).
 skopeo_push_secs() {
   local t0 t1
+  # Start from an idle disk: otherwise a server that fsyncs (berth) pays for the write-back of
+  # whatever came before (the generated images, the other server's data) and one that does
+  # not (distribution) does not.
+  sync
   t0=$(now)
   skopeo copy --quiet --preserve-digests --dest-tls-verify=false "oci:$1:multi" "docker://$ADDR/$2" >&2
   t1=$(now)

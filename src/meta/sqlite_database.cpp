@@ -448,12 +448,19 @@ class SqliteDatabase final : public Database {
 
   // --- blobs ---
 
+  // The pending row need not be fsynced on its own: the blob's rename happens after it,
+  // and the commit that follows (synchronous=FULL) flushes the WAL with it. A process
+  // crash keeps it (it is in the WAL); only a power loss can drop it, and then the worst
+  // is a blob file without a row, which `berth fsck` reports and no client was told of.
   Status begin_blob(const std::string& digest) override {
-    return write("begin_blob", [&](Connection& c) {
-      return c.run(
-          "INSERT INTO pending_blobs(digest, created_at) VALUES(?1, ?2) ON CONFLICT(digest) DO NOTHING",
-          digest, now_millis());
-    });
+    return write(
+        "begin_blob",
+        [&](Connection& c) {
+          return c.run(
+              "INSERT INTO pending_blobs(digest, created_at) VALUES(?1, ?2) ON CONFLICT(digest) DO NOTHING",
+              digest, now_millis());
+        },
+        Sync::relaxed);
   }
 
   Status commit_blob(const std::string& repository, const std::string& digest, std::int64_t size,
@@ -826,14 +833,29 @@ class SqliteDatabase final : public Database {
   }
 
  private:
+  // How a write transaction's commit reaches the disk: `full` fsyncs the WAL at COMMIT
+  // (every acknowledged change survives a power loss); `relaxed` leaves that to the next
+  // full commit or checkpoint (it still survives a process crash).
+  enum class Sync { full, relaxed };
+
   // Runs `fn` on the writer connection inside BEGIN IMMEDIATE ... COMMIT; rolls back
   // if `fn` or the commit fails.
   template <class Fn>
-  auto write(std::string_view what, Fn&& fn) -> std::invoke_result_t<Fn&, Connection&> {
+  auto write(std::string_view what, Fn&& fn, Sync sync = Sync::full) -> std::invoke_result_t<Fn&, Connection&> {
     using R = std::invoke_result_t<Fn&, Connection&>;
     std::lock_guard lock(writer_mu_);
     Connection& c = *writer_;
     if (c.in_transaction()) rollback(c);  // a previous failed rollback left one open
+    if (sync == Sync::relaxed) {
+      if (auto s = c.exec("PRAGMA synchronous = NORMAL"); !s) return with_context(what, R(std::move(s).error()));
+    }
+    struct RestoreFull {
+      Connection& connection;
+      bool active;
+      ~RestoreFull() {
+        if (active) (void)connection.exec("PRAGMA synchronous = FULL");
+      }
+    } restore{c, sync == Sync::relaxed};
     if (auto s = c.run("BEGIN IMMEDIATE"); !s) return with_context(what, R(std::move(s).error()));
     R result = fn(c);
     if (!result.ok()) {

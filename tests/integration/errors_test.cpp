@@ -275,6 +275,29 @@ TEST_F(ErrorsTest, TruncatedBodyFromADisconnectingClientLeavesNoBlob) {
   EXPECT_EQ(push_blob(client(), repo_, blob).status, 201);
 }
 
+TEST_F(ErrorsTest, BodyLongerThanContentLengthStoresOnlyTheAnnouncedBytes) {
+  // A client announces 5 bytes and sends more: the 5 bytes are the blob; what follows is
+  // read as the next request on the connection, which is malformed and refused.
+  const std::string announced = "hello";
+  const std::string digest = sha256_digest(announced);
+  const std::string longer = announced + "-and trailing bytes that are no request\r\n\r\n";
+  const std::string host = registry().url().substr(registry().url().find("://") + 3);
+  const std::string request = "POST " + with_query(uploads_path(repo_), "digest", digest) + " HTTP/1.1\r\nHost: " +
+                              host + "\r\nContent-Type: application/octet-stream\r\nContent-Length: " +
+                              std::to_string(announced.size()) + "\r\n\r\n" + longer;
+  auto reply = raw_exchange(registry().url(), request, true, 2000ms);
+  ASSERT_TRUE(reply);
+  if (reply->starts_with("HTTP/1.1 202")) GTEST_SKIP() << "the registry does not support the single POST upload";
+  EXPECT_TRUE(reply->starts_with("HTTP/1.1 201")) << *reply;
+  EXPECT_NE(reply->find("HTTP/1.1 400"), std::string::npos) << "the trailing bytes must be refused: " << *reply;
+
+  Response stored = client().get(blob_path(repo_, digest));
+  ASSERT_EQ(stored.status, 200) << stored;
+  EXPECT_EQ(stored.body, announced);
+  EXPECT_EQ(client().head(blob_path(repo_, sha256_digest(longer))).status, 404);
+  EXPECT_EQ(client().get("/v2/").status, 200) << "the registry must keep serving";
+}
+
 TEST_F(ErrorsTest, HeaderBlockOver16KiBAnswers431) {
   if (!against_berth()) GTEST_SKIP() << "the 16 KiB head limit is Berth's; other registries choose their own";
   Response r = client().get("/v2/", {{"X-Padding", std::string(20 * 1024, 'h')}});
