@@ -54,6 +54,13 @@ export CTEST_OUTPUT_ON_FAILURE=1
 export ASAN_OPTIONS="${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1:check_initialization_order=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 
+section "style: clang-format"
+mapfile -t sources < <(git ls-files 'src/*.cpp' 'src/*.h' 'tests/*.cpp' 'tests/*.h')
+if ! clang-format --dry-run --Werror "${sources[@]}"; then
+  echo "test.sh: run clang-format -i on the files above" >&2
+  status=1
+fi
+
 section "build: RelWithDebInfo (build/)"
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBERTH_SANITIZE=OFF
 cmake --build build

@@ -39,11 +39,24 @@ bool parse_duration(const std::string& text, std::chrono::seconds& out) {
   std::string digits = text;
   std::uint64_t unit = 1;
   switch (text.back()) {
-    case 's': unit = 1; digits.pop_back(); break;
-    case 'm': unit = 60; digits.pop_back(); break;
-    case 'h': unit = 3600; digits.pop_back(); break;
-    case 'd': unit = 86400; digits.pop_back(); break;
-    default: break;
+    case 's':
+      unit = 1;
+      digits.pop_back();
+      break;
+    case 'm':
+      unit = 60;
+      digits.pop_back();
+      break;
+    case 'h':
+      unit = 3600;
+      digits.pop_back();
+      break;
+    case 'd':
+      unit = 86400;
+      digits.pop_back();
+      break;
+    default:
+      break;
   }
   std::uint64_t value = 0;
   if (!parse_unsigned(digits, value)) return false;
@@ -105,7 +118,8 @@ Kind duration(std::chrono::seconds Config::*field) {
 
 std::string env_name(const std::string& path) {
   std::string name = "BERTH_";
-  for (char c : path) name.push_back(c == '.' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+  for (char c : path)
+    name.push_back(c == '.' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
   return name;
 }
 
@@ -113,7 +127,8 @@ const std::vector<KeyDef>& key_defs() {
   static const std::vector<KeyDef> defs = [] {
     std::vector<KeyDef> list;
     auto add = [&](std::string path, std::string help, Kind kind) {
-      list.push_back(KeyDef{ConfigKey{path, env_name(path), std::move(help)}, std::move(kind.set), kind.expected});
+      list.push_back(
+          KeyDef{ConfigKey{path, env_name(path), std::move(help)}, std::move(kind.set), kind.expected});
     };
     add("listen", "address and port to listen on (host:port)", text(&Config::listen));
     add("data_dir", "directory for blobs, uploads and metadata", text(&Config::data_dir));
@@ -125,9 +140,13 @@ const std::vector<KeyDef>& key_defs() {
     add("tls.private_key", "PEM private key", text(&Config::tls_private_key));
     add("limits.max_connections", "connections served at once; more are closed",
         number(&Config::max_connections));
-    add("limits.max_header_bytes", "largest request head; larger ones get 431", number(&Config::max_header_bytes));
-    add("limits.max_body_bytes", "largest request body in bytes (0 = unlimited)", number(&Config::max_body_bytes));
+    add("limits.max_header_bytes", "largest request head; larger ones get 431",
+        number(&Config::max_header_bytes));
+    add("limits.max_body_bytes", "largest request body in bytes (0 = unlimited)",
+        number(&Config::max_body_bytes));
     add("limits.io_threads", "threads serving connections (0 = one per core)", number(&Config::io_threads));
+    add("limits.max_open_uploads", "uploads in progress at once; more get 429 TOOMANYREQUESTS",
+        number(&Config::max_open_uploads));
     add("limits.blocking_threads", "threads for disk and database work", number(&Config::blocking_threads));
     add("limits.shutdown_grace", "how long in-flight requests may finish on shutdown",
         duration(&Config::shutdown_grace));
@@ -171,10 +190,12 @@ base::Result<std::string> read_config_file(const std::string& path) {
   return text;
 }
 
-void flatten(const YAML::Node& node, const std::string& prefix, std::vector<std::pair<std::string, std::string>>& out) {
+void flatten(const YAML::Node& node, const std::string& prefix,
+             std::vector<std::pair<std::string, std::string>>& out) {
   if (node.IsMap()) {
     for (const auto& entry : node)
-      flatten(entry.second, prefix.empty() ? entry.first.as<std::string>() : prefix + "." + entry.first.as<std::string>(),
+      flatten(entry.second,
+              prefix.empty() ? entry.first.as<std::string>() : prefix + "." + entry.first.as<std::string>(),
               out);
   } else if (node.IsScalar()) {
     out.emplace_back(prefix, node.as<std::string>());

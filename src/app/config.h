@@ -25,6 +25,7 @@ struct Config {
   std::uint64_t max_body_bytes = 0;  // 0 = unlimited
   unsigned io_threads = 0;           // 0 = one per core
   unsigned blocking_threads = 8;
+  std::size_t max_open_uploads = 1024;
   std::chrono::seconds upload_max_age{std::chrono::hours(24)};
   std::chrono::seconds upload_purge_interval{std::chrono::hours(1)};
   std::size_t manifest_cache_mb = 64;

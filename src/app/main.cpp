@@ -41,7 +41,8 @@ int main(int argc, char** argv) {
   CLI::App* serve = app.add_subcommand("serve", "serve the registry (OCI distribution API at /v2/)");
   add_common(*serve, overrides);
   serve->add_option("--listen", overrides.listen, "address:port to listen on (default 127.0.0.1:5000)");
-  serve->add_option("--tls-cert", overrides.tls_certificate, "PEM certificate chain (enables TLS with --tls-key)");
+  serve->add_option("--tls-cert", overrides.tls_certificate,
+                    "PEM certificate chain (enables TLS with --tls-key)");
   serve->add_option("--tls-key", overrides.tls_private_key, "PEM private key");
   serve->add_option("--log-level", overrides.log_level, "trace, debug, info, warn, error or off");
   serve->footer(describe_keys());
@@ -68,8 +69,8 @@ int main(int argc, char** argv) {
     return true;
   };
   if (!apply(overrides.listen, "listen") || !apply(overrides.data_dir, "data_dir") ||
-      !apply(overrides.tls_certificate, "tls.certificate") || !apply(overrides.tls_private_key, "tls.private_key") ||
-      !apply(overrides.log_level, "log_level"))
+      !apply(overrides.tls_certificate, "tls.certificate") ||
+      !apply(overrides.tls_private_key, "tls.private_key") || !apply(overrides.log_level, "log_level"))
     return 2;
   if (!berth::base::set_log_level(config.log_level)) {
     std::cerr << "berth: unknown log level '" << config.log_level << "'\n";

@@ -28,7 +28,8 @@ int fsck(const Config& config) {
   auto files = storage->blobs->list_blobs();
   auto rows = storage->metadata->all_blobs();
   if (!files || !rows) {
-    std::cerr << "fsck: cannot list blobs: " << (files ? rows.error().message : files.error().message) << "\n";
+    std::cerr << "fsck: cannot list blobs: " << (files ? rows.error().message : files.error().message)
+              << "\n";
     return 2;
   }
   std::set<std::string> on_disk;

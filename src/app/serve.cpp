@@ -1,4 +1,5 @@
 // `berth serve`: wires storage, the registry service and the HTTP server together.
+#include <algorithm>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -19,7 +20,8 @@ namespace {
 class UploadPurger {
  public:
   UploadPurger(registry::Registry& registry, std::chrono::seconds max_age, std::chrono::seconds interval)
-      : thread_([this, &registry, max_age, interval](std::stop_token stop) {
+      : thread_([&registry, max_age,
+                 interval = std::max(interval, std::chrono::seconds(1))](std::stop_token stop) {
           std::mutex mutex;
           std::condition_variable_any wake;
           while (!stop.stop_requested()) {
@@ -45,7 +47,9 @@ http::Handler health_handler(registry::Registry& registry) {
     http::Response response;
     response.status = storage && metadata ? 200 : 503;
     response.headers.set("Content-Type", "application/json");
-    auto state = [](const base::Status& status) { return status ? std::string("ok") : status.error().message; };
+    auto state = [](const base::Status& status) {
+      return status ? std::string("ok") : status.error().message;
+    };
     auto quote = [](const std::string& text) {
       std::string out = "\"";
       for (char c : text) {
@@ -75,6 +79,7 @@ int serve(const Config& config) {
   }
   registry::Options registry_options;
   registry_options.manifest_cache_bytes = config.manifest_cache_mb * 1024 * 1024;
+  registry_options.max_open_uploads = config.max_open_uploads;
   registry::Registry registry(*storage->blobs, *storage->metadata, registry_options);
   if (auto recovered = registry.recover(); !recovered) {
     BERTH_LOG_ERROR("recovery failed: {}", recovered.error().message);

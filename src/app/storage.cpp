@@ -12,7 +12,9 @@ namespace berth::app {
 base::Result<Storage> open_storage(const std::string& data_dir) {
   std::error_code ec;
   std::filesystem::create_directories(data_dir, ec);
-  if (ec) return base::make_error(base::Errc::io_error, "cannot create data directory " + data_dir + ": " + ec.message());
+  if (ec)
+    return base::make_error(base::Errc::io_error,
+                            "cannot create data directory " + data_dir + ": " + ec.message());
 
   Storage storage;
   const std::string lock_path = data_dir + "/lock";

@@ -32,7 +32,9 @@ struct Error {
   std::string message;
 };
 
-inline Error make_error(Errc code, std::string message) { return Error{code, std::move(message)}; }
+inline Error make_error(Errc code, std::string message) {
+  return Error{code, std::move(message)};
+}
 
 template <class T, class E = Error>
 class [[nodiscard]] Result {
@@ -43,16 +45,31 @@ class [[nodiscard]] Result {
   bool ok() const { return v_.index() == 0; }
   explicit operator bool() const { return ok(); }
 
-  T& value() & { assert(ok()); return std::get<0>(v_); }
-  const T& value() const& { assert(ok()); return std::get<0>(v_); }
-  T&& value() && { assert(ok()); return std::get<0>(std::move(v_)); }
+  T& value() & {
+    assert(ok());
+    return std::get<0>(v_);
+  }
+  const T& value() const& {
+    assert(ok());
+    return std::get<0>(v_);
+  }
+  T&& value() && {
+    assert(ok());
+    return std::get<0>(std::move(v_));
+  }
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
 
-  const E& error() const& { assert(!ok()); return std::get<1>(v_); }
-  E&& error() && { assert(!ok()); return std::get<1>(std::move(v_)); }
+  const E& error() const& {
+    assert(!ok());
+    return std::get<1>(v_);
+  }
+  E&& error() && {
+    assert(!ok());
+    return std::get<1>(std::move(v_));
+  }
 
  private:
   std::variant<T, E> v_;
@@ -67,8 +84,14 @@ class [[nodiscard]] Result<void, E> {
 
   bool ok() const { return !failed_; }
   explicit operator bool() const { return ok(); }
-  const E& error() const& { assert(failed_); return err_; }
-  E&& error() && { assert(failed_); return std::move(err_); }
+  const E& error() const& {
+    assert(failed_);
+    return err_;
+  }
+  E&& error() && {
+    assert(failed_);
+    return std::move(err_);
+  }
 
  private:
   E err_{};
@@ -77,6 +100,8 @@ class [[nodiscard]] Result<void, E> {
 
 using Status = Result<void>;
 
-inline Status ok_status() { return Status{}; }
+inline Status ok_status() {
+  return Status{};
+}
 
 }  // namespace berth::base

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstdint>
@@ -341,7 +342,7 @@ class FilesystemUpload final : public Upload {
   std::string path_;
   base::UniqueFd fd_;
   oci::Hasher hasher_;
-  std::uint64_t size_ = 0;
+  std::atomic<std::uint64_t> size_{0};  // read by status requests while a lease appends
   State state_ = State::open;
 };
 

@@ -57,8 +57,8 @@ struct FileBody {
 struct Response {
   int status = 200;
   Headers headers;
-  std::string body;               // used when `file` is empty
-  std::optional<FileBody> file;   // a file range to send as the body
+  std::string body;              // used when `file` is empty
+  std::optional<FileBody> file;  // a file range to send as the body
   // For HEAD responses: the Content-Length to announce although no body is sent.
   std::optional<std::uint64_t> content_length_override;
 };

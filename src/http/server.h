@@ -17,17 +17,17 @@ namespace berth::http {
 
 struct ServerOptions {
   std::string address = "127.0.0.1";
-  std::uint16_t port = 5000;  // 0 = any free port
-  std::string tls_certificate;  // PEM file; TLS is on when both are set
-  std::string tls_private_key;  // PEM file
-  unsigned io_threads = 0;        // 0 = one per core
-  unsigned blocking_threads = 8;  // pool for Exchange::run_blocking
-  std::size_t max_header_bytes = 16 * 1024;            // larger heads get 431
-  std::uint64_t max_body_bytes = 0;                    // 0 = unlimited
-  std::size_t max_connections = 4096;                  // further ones are closed at once
-  std::chrono::seconds idle_timeout{60};               // keep-alive idle limit
-  std::chrono::seconds read_timeout{300};              // no progress on a body for this long
-  std::chrono::seconds shutdown_grace{30};             // in-flight requests get this long on stop
+  std::uint16_t port = 5000;                 // 0 = any free port
+  std::string tls_certificate;               // PEM file; TLS is on when both are set
+  std::string tls_private_key;               // PEM file
+  unsigned io_threads = 0;                   // 0 = one per core
+  unsigned blocking_threads = 8;             // pool for Exchange::run_blocking
+  std::size_t max_header_bytes = 16 * 1024;  // larger heads get 431
+  std::uint64_t max_body_bytes = 0;          // 0 = unlimited
+  std::size_t max_connections = 4096;        // further ones are closed at once
+  std::chrono::seconds idle_timeout{60};     // keep-alive idle limit
+  std::chrono::seconds read_timeout{300};    // no progress on a body for this long
+  std::chrono::seconds shutdown_grace{30};   // in-flight requests get this long on stop
 };
 
 class Server {

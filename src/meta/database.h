@@ -21,7 +21,7 @@ using TimePoint = std::chrono::system_clock::time_point;
 
 struct ManifestRecord {
   std::string repository;
-  std::string digest;      // "sha256:..."
+  std::string digest;  // "sha256:..."
   std::string media_type;
   std::string artifact_type;  // may be empty
   std::int64_t size = 0;
@@ -43,7 +43,7 @@ struct UploadRecord {
 };
 
 struct Page {
-  std::optional<std::string> last;  // return entries strictly after this one
+  std::optional<std::string> last;   // return entries strictly after this one
   std::optional<std::size_t> limit;  // at most this many; nullopt = all
 };
 
@@ -85,13 +85,15 @@ class Database {
   // pending entry, creates the repository if needed, stores the manifest row (an
   // existing row for the same digest is kept), its references, and points `tag` (if
   // not empty) at it, replacing what the tag pointed at before.
+  // Errors: not_found, with the digest as message, if a referenced blob is not linked to
+  // the repository or a referenced manifest is not in it (checked in the transaction).
   virtual base::Status put_manifest(const ManifestRecord& manifest, const ManifestReferences& refs,
                                     const std::string& tag) = 0;
   virtual base::Result<std::optional<ManifestRecord>> get_manifest(const std::string& repository,
                                                                    const std::string& digest) = 0;
   // Digest the tag points at, if any.
   virtual base::Result<std::optional<std::string>> resolve_tag(const std::string& repository,
-                                                              const std::string& tag) = 0;
+                                                               const std::string& tag) = 0;
   // Deletes the manifest, its references and every tag pointing at it.
   // Errors: not_found.
   virtual base::Status delete_manifest(const std::string& repository, const std::string& digest) = 0;
@@ -99,17 +101,17 @@ class Database {
   virtual base::Status delete_tag(const std::string& repository, const std::string& tag) = 0;
   // Tags of a repository in lexical order. Errors: not_found if the repository is unknown.
   virtual base::Result<std::vector<std::string>> list_tags(const std::string& repository,
-                                                          const Page& page) = 0;
+                                                           const Page& page) = 0;
   // Tags pointing at a manifest.
   virtual base::Result<std::vector<std::string>> tags_of(const std::string& repository,
-                                                        const std::string& digest) = 0;
+                                                         const std::string& digest) = 0;
   // Repository names in lexical order.
   virtual base::Result<std::vector<std::string>> list_repositories(const Page& page) = 0;
   // True if the repository has ever been created (by a push or a mount).
   virtual base::Result<bool> repository_exists(const std::string& repository) = 0;
   // Manifests in `repository` whose subject is `digest`.
   virtual base::Result<std::vector<ManifestRecord>> referrers(const std::string& repository,
-                                                             const std::string& digest) = 0;
+                                                              const std::string& digest) = 0;
   // Of the given blob / manifest digests, those not present in `repository`.
   virtual base::Result<ManifestReferences> missing_references(const std::string& repository,
                                                               const ManifestReferences& refs) = 0;

@@ -587,6 +587,19 @@ class SqliteDatabase final : public Database {
       if (auto s = c.run("DELETE FROM pending_blobs WHERE digest = ?1", manifest.digest); !s) return s;
       auto repo = ensure_repository(c, manifest.repository, now);
       if (!repo) return std::move(repo).error();
+      // Checked again inside the transaction: a delete that ran after the caller's own check
+      // must not leave this manifest pointing at nothing.
+      auto missing_blobs = missing_of(
+          c, "SELECT 1 FROM repository_blobs WHERE repository_id = ?1 AND digest = ?2", *repo, refs.blobs);
+      if (!missing_blobs) return std::move(missing_blobs).error();
+      auto missing_manifests = missing_of(
+          c, "SELECT 1 FROM manifests WHERE repository_id = ?1 AND digest = ?2", *repo, refs.manifests);
+      if (!missing_manifests) return std::move(missing_manifests).error();
+      if (!missing_blobs->empty() || !missing_manifests->empty()) {
+        const std::string& first =
+            missing_blobs->empty() ? missing_manifests->front() : missing_blobs->front();
+        return base::make_error(Errc::not_found, first);
+      }
       if (auto s = link(c, *repo, manifest.digest); !s) return s;
       auto subject = manifest.subject.empty() ? std::optional<std::string_view>()
                                               : std::optional<std::string_view>(manifest.subject);
@@ -841,13 +854,15 @@ class SqliteDatabase final : public Database {
   // Runs `fn` on the writer connection inside BEGIN IMMEDIATE ... COMMIT; rolls back
   // if `fn` or the commit fails.
   template <class Fn>
-  auto write(std::string_view what, Fn&& fn, Sync sync = Sync::full) -> std::invoke_result_t<Fn&, Connection&> {
+  auto write(std::string_view what, Fn&& fn, Sync sync = Sync::full)
+      -> std::invoke_result_t<Fn&, Connection&> {
     using R = std::invoke_result_t<Fn&, Connection&>;
     std::lock_guard lock(writer_mu_);
     Connection& c = *writer_;
     if (c.in_transaction()) rollback(c);  // a previous failed rollback left one open
     if (sync == Sync::relaxed) {
-      if (auto s = c.exec("PRAGMA synchronous = NORMAL"); !s) return with_context(what, R(std::move(s).error()));
+      if (auto s = c.exec("PRAGMA synchronous = NORMAL"); !s)
+        return with_context(what, R(std::move(s).error()));
     }
     struct RestoreFull {
       Connection& connection;

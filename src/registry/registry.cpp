@@ -22,13 +22,27 @@ struct UploadLease::State {
 UploadLease::~UploadLease() {
   if (state_) state_->leased.store(false);
 }
-const std::string& UploadLease::id() const { return state_->id; }
-const std::string& UploadLease::repository() const { return state_->repository; }
-std::uint64_t UploadLease::size() const { return state_->upload->size(); }
+UploadLease& UploadLease::operator=(UploadLease&& other) noexcept {
+  if (this != &other) {
+    if (state_) state_->leased.store(false);
+    state_ = std::move(other.state_);
+  }
+  return *this;
+}
+const std::string& UploadLease::id() const {
+  return state_->id;
+}
+const std::string& UploadLease::repository() const {
+  return state_->repository;
+}
+std::uint64_t UploadLease::size() const {
+  return state_->upload->size();
+}
 
 Status UploadLease::append(std::string_view data) {
   auto status = state_->upload->append(data);
-  if (!status) return make_error(ErrorCode::blob_upload_invalid, "writing upload data failed", status.error().message);
+  if (!status)
+    return make_error(ErrorCode::blob_upload_invalid, "writing upload data failed", status.error().message);
   return {};
 }
 
@@ -81,6 +95,24 @@ Registry::Registry(blob::Store& blobs, meta::Database& metadata, Options options
 
 Registry::~Registry() = default;
 
+std::uint64_t Registry::cache_generation() {
+  std::lock_guard lock(cache_mutex_);
+  return generation_;
+}
+
+template <class Fill>
+void Registry::fill_cache(std::uint64_t generation, Fill fill) {
+  std::lock_guard lock(cache_mutex_);
+  if (generation == generation_) fill();
+}
+
+template <class Drop>
+void Registry::invalidate(Drop drop) {
+  std::lock_guard lock(cache_mutex_);
+  drop();
+  ++generation_;
+}
+
 base::Status Registry::recover() {
   auto pending = meta_.take_pending_blobs();
   if (!pending) return pending.error();
@@ -120,11 +152,13 @@ Result<BlobInfo> Registry::stat_blob(const std::string& repository, std::string_
   auto digest = parse_digest(digest_text);
   if (!digest) return std::move(digest).error();
   if (auto hit = cached_blob(repository, *digest)) return *hit;
+  const std::uint64_t generation = cache_generation();
   auto size = meta_.linked_blob_size(repository, digest->str());
   if (!size) return internal("looking up a blob failed", size.error());
-  if (!size->has_value()) return make_error(ErrorCode::blob_unknown, "blob unknown to registry", digest->str());
+  if (!size->has_value())
+    return make_error(ErrorCode::blob_unknown, "blob unknown to registry", digest->str());
   auto bytes = static_cast<std::uint64_t>(**size);
-  links_.put(link_key(repository, *digest), bytes, 1);
+  fill_cache(generation, [&] { links_.put(link_key(repository, *digest), bytes, 1); });
   return BlobInfo{*digest, bytes};
 }
 
@@ -143,8 +177,8 @@ Result<blob::BlobReader> Registry::open_blob(const std::string& repository, cons
 Status Registry::delete_blob(const std::string& repository, std::string_view digest_text) {
   auto digest = parse_digest(digest_text);
   if (!digest) return std::move(digest).error();
-  links_.erase(link_key(repository, *digest));
   auto removed = meta_.unlink_blob(repository, digest->str());
+  invalidate([&] { links_.erase(link_key(repository, *digest)); });
   if (!removed) {
     if (removed.error().code == base::Errc::not_found)
       return make_error(ErrorCode::blob_unknown, "blob unknown to registry", digest->str());
@@ -156,6 +190,11 @@ Status Registry::delete_blob(const std::string& repository, std::string_view dig
 // --- uploads -------------------------------------------------------------------
 
 Result<UploadLease> Registry::start_upload(const std::string& repository) {
+  {
+    std::lock_guard lock(uploads_mutex_);
+    if (open_uploads_.size() >= options_.max_open_uploads)
+      return make_error(ErrorCode::too_many_requests, "too many uploads in progress; finish or cancel some");
+  }
   auto state = std::make_shared<UploadLease::State>();
   state->id = base::random_uuid();
   state->repository = repository;
@@ -179,52 +218,69 @@ Result<UploadLease> Registry::start_upload(const std::string& repository) {
 }
 
 Result<UploadLease> Registry::lease_upload(const std::string& repository, std::string_view id_text) {
-  auto unknown = [&] { return make_error(ErrorCode::blob_upload_unknown, "blob upload unknown to registry"); };
+  auto unknown = [&] {
+    return make_error(ErrorCode::blob_upload_unknown, "blob upload unknown to registry");
+  };
+  auto busy = [&] {
+    return make_error(ErrorCode::blob_upload_invalid, "another request is writing to this upload");
+  };
   if (!plausible_upload_id(id_text)) return unknown();
   std::string id(id_text);
-  std::shared_ptr<UploadLease::State> state;
-  {
-    std::lock_guard lock(uploads_mutex_);
-    if (auto it = open_uploads_.find(id); it != open_uploads_.end()) state = it->second;
-  }
-  if (!state) {
-    // Not in memory: an upload begun before a restart, or one that does not exist.
-    auto record = meta_.get_upload(id);
-    if (!record) return internal("looking up an upload failed", record.error());
-    if (!record->has_value() || (*record)->repository != repository) return unknown();
-    auto upload = blobs_.open_upload(id);
-    if (!upload) {
-      if (upload.error().code == base::Errc::not_found) return unknown();
-      return internal("reopening an upload failed", upload.error());
-    }
-    auto fresh = std::make_shared<UploadLease::State>();
-    fresh->id = id;
-    fresh->repository = repository;
-    fresh->upload = std::move(upload).value();
-    std::lock_guard lock(uploads_mutex_);
-    auto [it, inserted] = open_uploads_.emplace(id, fresh);
-    state = it->second;
-  }
-  if (state->repository != repository) return unknown();
-  if (state->leased.exchange(true))
-    return make_error(ErrorCode::blob_upload_invalid, "another request is writing to this upload");
   UploadLease lease;
-  lease.state_ = std::move(state);
+  {
+    // The lease is taken under the same lock under which purge_uploads decides what to
+    // remove, so an upload is never purged while someone holds it.
+    std::lock_guard lock(uploads_mutex_);
+    if (auto it = open_uploads_.find(id); it != open_uploads_.end()) {
+      if (it->second->repository != repository) return unknown();
+      if (it->second->leased.exchange(true)) return busy();
+      lease.state_ = it->second;
+      return lease;
+    }
+  }
+  // Not in memory: an upload begun before a restart, or one that does not exist.
+  auto record = meta_.get_upload(id);
+  if (!record) return internal("looking up an upload failed", record.error());
+  if (!record->has_value() || (*record)->repository != repository) return unknown();
+  auto upload = blobs_.open_upload(id);
+  if (!upload) {
+    if (upload.error().code == base::Errc::not_found) return unknown();
+    return internal("reopening an upload failed", upload.error());
+  }
+  auto fresh = std::make_shared<UploadLease::State>();
+  fresh->id = id;
+  fresh->repository = repository;
+  fresh->upload = std::move(upload).value();
+  std::lock_guard lock(uploads_mutex_);
+  auto [it, inserted] = open_uploads_.emplace(id, fresh);
+  if (inserted) {
+    // A purge may have removed the upload while it was being reopened.
+    auto still = meta_.get_upload(id);
+    if (!still || !still->has_value()) {
+      open_uploads_.erase(it);
+      return unknown();
+    }
+  }
+  if (it->second->repository != repository) return unknown();
+  if (it->second->leased.exchange(true)) return busy();
+  lease.state_ = it->second;
   return lease;
 }
 
 Result<std::uint64_t> Registry::upload_size(const std::string& repository, std::string_view id_text) {
-  auto unknown = [&] { return make_error(ErrorCode::blob_upload_unknown, "blob upload unknown to registry"); };
+  auto unknown = [&] {
+    return make_error(ErrorCode::blob_upload_unknown, "blob upload unknown to registry");
+  };
   if (!plausible_upload_id(id_text)) return unknown();
   std::string id(id_text);
   {
     std::lock_guard lock(uploads_mutex_);
     if (auto it = open_uploads_.find(id); it != open_uploads_.end()) {
       if (it->second->repository != repository) return unknown();
-      if (!it->second->leased.load()) return it->second->upload->size();
+      return it->second->upload->size();  // safe while another request appends
     }
   }
-  // Busy or not in memory: ask the store (the size is the length of the data on disk).
+  // Not in memory (begun before a restart): the size is the length of the data on disk.
   auto record = meta_.get_upload(id);
   if (!record) return internal("looking up an upload failed", record.error());
   if (!record->has_value() || (*record)->repository != repository) return unknown();
@@ -256,13 +312,16 @@ Result<BlobInfo> Registry::complete_upload(UploadLease lease, std::string_view d
     forget();
     (void)meta_.delete_upload(state->id);
     if (committed.error().code == base::Errc::invalid_argument)
-      return make_error(ErrorCode::digest_invalid, "provided digest did not match uploaded content", digest->str());
+      return make_error(ErrorCode::digest_invalid, "provided digest did not match uploaded content",
+                        digest->str());
     return internal("storing a blob failed", committed.error());
   }
   forget();
-  auto recorded = meta_.commit_blob(state->repository, digest->str(), static_cast<std::int64_t>(size), state->id);
+  const std::uint64_t generation = cache_generation();
+  auto recorded =
+      meta_.commit_blob(state->repository, digest->str(), static_cast<std::int64_t>(size), state->id);
   if (!recorded) return internal("recording a blob failed", recorded.error());
-  links_.put(link_key(state->repository, *digest), size, 1);
+  fill_cache(generation, [&] { links_.put(link_key(state->repository, *digest), size, 1); });
   return BlobInfo{*digest, size};
 }
 
@@ -291,11 +350,12 @@ std::optional<BlobInfo> Registry::mount_blob(const std::string& repository, cons
   if (!check_name(from)) return std::nullopt;
   auto info = stat_blob(from, digest_text);
   if (!info) return std::nullopt;
+  const std::uint64_t generation = cache_generation();
   if (auto linked = meta_.link_blob(repository, info->digest.str()); !linked) {
     BERTH_LOG_WARN("mounting {} into {} failed: {}", info->digest.str(), repository, linked.error().message);
     return std::nullopt;
   }
-  links_.put(link_key(repository, info->digest), info->size, 1);
+  fill_cache(generation, [&] { links_.put(link_key(repository, info->digest), info->size, 1); });
   return *info;
 }
 
@@ -314,15 +374,13 @@ std::size_t Registry::purge_uploads(std::chrono::system_clock::time_point cutoff
     for (const auto& info : *files) modified.emplace(info.id, info.modified);
   for (const auto& record : *stale) {
     if (auto it = modified.find(record.id); it != modified.end() && it->second >= cutoff) continue;
-    {
-      std::lock_guard lock(uploads_mutex_);
-      if (auto it = open_uploads_.find(record.id); it != open_uploads_.end()) {
-        if (it->second->leased.load()) continue;  // being written right now
-        open_uploads_.erase(it);
-      }
+    std::lock_guard lock(uploads_mutex_);
+    if (auto it = open_uploads_.find(record.id); it != open_uploads_.end()) {
+      if (it->second->leased.load()) continue;  // being written right now
+      open_uploads_.erase(it);
     }
-    (void)blobs_.remove_upload(record.id);
     (void)meta_.delete_upload(record.id);
+    (void)blobs_.remove_upload(record.id);
     modified.erase(record.id);
     ++purged;
   }
@@ -356,11 +414,14 @@ Result<std::string> Registry::resolve_reference(const std::string& repository, s
   if (!oci::valid_tag(reference))
     return make_error(ErrorCode::manifest_unknown, "manifest unknown to registry", std::string(reference));
   if (auto hit = tags_.get(tag_key(repository, reference))) return *hit;
+  const std::uint64_t generation = cache_generation();
   auto resolved = meta_.resolve_tag(repository, std::string(reference));
   if (!resolved) return internal("resolving a tag failed", resolved.error());
   if (!resolved->has_value())
     return make_error(ErrorCode::manifest_unknown, "manifest unknown to registry", std::string(reference));
-  tags_.put(tag_key(repository, reference), **resolved, repository.size() + reference.size() + 100);
+  fill_cache(generation, [&] {
+    tags_.put(tag_key(repository, reference), **resolved, repository.size() + reference.size() + 100);
+  });
   return std::move(**resolved);
 }
 
@@ -381,6 +442,7 @@ Result<ManifestContent> Registry::get_manifest(const std::string& repository, st
   auto digest = resolve_reference(repository, reference);
   if (!digest) return std::move(digest).error();
   if (auto hit = manifests_.get(manifest_key(repository, *digest))) return *hit;
+  const std::uint64_t generation = cache_generation();
   auto record = meta_.get_manifest(repository, *digest);
   if (!record) return internal("looking up a manifest failed", record.error());
   if (!record->has_value())
@@ -391,7 +453,7 @@ Result<ManifestContent> Registry::get_manifest(const std::string& repository, st
   if (!body) return internal("reading a manifest failed", body.error());
   ManifestContent content{*digest, (*record)->media_type,
                           std::make_shared<const std::string>(std::move(body).value())};
-  cache_manifest(repository, content);
+  fill_cache(generation, [&] { cache_manifest(repository, content); });
   return content;
 }
 
@@ -424,11 +486,11 @@ Result<PutManifestResult> Registry::put_manifest(const std::string& repository, 
   auto missing = meta_.missing_references(repository, refs);
   if (!missing) return internal("checking manifest references failed", missing.error());
   if (!missing->blobs.empty())
-    return make_error(ErrorCode::manifest_blob_unknown, "manifest references a blob unknown to the repository",
-                      missing->blobs.front());
+    return make_error(ErrorCode::manifest_blob_unknown,
+                      "manifest references a blob unknown to the repository", missing->blobs.front());
   if (!missing->manifests.empty())
-    return make_error(ErrorCode::manifest_blob_unknown, "index references a manifest unknown to the repository",
-                      missing->manifests.front());
+    return make_error(ErrorCode::manifest_blob_unknown,
+                      "index references a manifest unknown to the repository", missing->manifests.front());
 
   meta::ManifestRecord record;
   record.repository = repository;
@@ -444,13 +506,26 @@ Result<PutManifestResult> Registry::put_manifest(const std::string& repository, 
     return internal("recording a manifest failed", pending.error());
   auto stored = blobs_.put(body, algorithm);
   if (!stored) return internal("storing a manifest failed", stored.error());
-  if (auto written = meta_.put_manifest(record, refs, tag); !written)
+  const std::uint64_t generation = cache_generation();
+  if (auto written = meta_.put_manifest(record, refs, tag); !written) {
+    if (written.error().code == base::Errc::not_found)  // a reference was deleted meanwhile
+      return make_error(ErrorCode::manifest_blob_unknown,
+                        "manifest references content unknown to the repository", written.error().message);
     return internal("recording a manifest failed", written.error());
-
-  cache_manifest(repository, ManifestContent{record.digest, record.media_type,
-                                             std::make_shared<const std::string>(std::move(body))});
-  if (!tag.empty()) tags_.put(tag_key(repository, tag), record.digest, repository.size() + tag.size() + 100);
-  links_.put(link_key(repository, digest), static_cast<std::uint64_t>(record.size), 1);
+  }
+  ManifestContent content{record.digest, record.media_type,
+                          std::make_shared<const std::string>(std::move(body))};
+  {
+    // The tag moved: drop its entry. The manifest itself is cached only if no other write
+    // (a delete of this digest, say) happened since before this one committed.
+    std::lock_guard lock(cache_mutex_);
+    if (generation == generation_) {
+      cache_manifest(repository, content);
+      links_.put(link_key(repository, digest), static_cast<std::uint64_t>(record.size), 1);
+    }
+    if (!tag.empty()) tags_.erase(tag_key(repository, tag));
+    ++generation_;
+  }
   return PutManifestResult{record.digest, record.subject};
 }
 
@@ -458,8 +533,8 @@ Status Registry::delete_manifest(const std::string& repository, std::string_view
   if (!oci::looks_like_digest(reference)) {
     if (!oci::valid_tag(reference))
       return make_error(ErrorCode::manifest_unknown, "tag unknown to registry", std::string(reference));
-    tags_.erase(tag_key(repository, reference));
     auto removed = meta_.delete_tag(repository, std::string(reference));
+    invalidate([&] { tags_.erase(tag_key(repository, reference)); });
     if (!removed) {
       if (removed.error().code == base::Errc::not_found)
         return make_error(ErrorCode::manifest_unknown, "tag unknown to registry", std::string(reference));
@@ -472,11 +547,13 @@ Status Registry::delete_manifest(const std::string& repository, std::string_view
   const std::string text = digest->str();
   auto removed = meta_.delete_manifest(repository, text);
   // Drop cached entries whatever the outcome: the database is the truth.
-  manifests_.erase(manifest_key(repository, text));
-  links_.erase(link_key(repository, *digest));
   const std::string prefix = repository + ':';
-  tags_.erase_if([&](const std::string& key, const std::string& value) {
-    return value == text && key.compare(0, prefix.size(), prefix) == 0;
+  invalidate([&] {
+    manifests_.erase(manifest_key(repository, text));
+    links_.erase(link_key(repository, *digest));
+    tags_.erase_if([&](const std::string& key, const std::string& value) {
+      return value == text && key.compare(0, prefix.size(), prefix) == 0;
+    });
   });
   if (!removed) {
     if (removed.error().code == base::Errc::not_found)
@@ -518,7 +595,11 @@ Result<std::vector<std::string>> Registry::list_repositories(const meta::Page& p
   return std::move(names).value();
 }
 
-base::Status Registry::check_storage() const { return blobs_.check(); }
-base::Status Registry::check_metadata() const { return meta_.check(); }
+base::Status Registry::check_storage() const {
+  return blobs_.check();
+}
+base::Status Registry::check_metadata() const {
+  return meta_.check();
+}
 
 }  // namespace berth::registry

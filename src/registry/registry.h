@@ -3,6 +3,12 @@
 // keeps the hot read paths (manifest by tag or digest, blob existence) in memory caches
 // that it keeps coherent itself (every write goes through this class).
 //
+// Cache coherence: a write commits to the database, then (under cache_mutex_) drops the
+// entries it made stale and bumps a generation counter. A read that missed the cache
+// fills it only if the generation did not move while it read the database, so an
+// answer read before a concurrent write is never cached after it. Entries are only ever
+// positive facts (no "absent" entries).
+//
 // Thread-safety: all methods may be called concurrently. Methods marked "fast" only
 // touch memory on a cache hit; the others may block on disk or the database and should
 // run on the blocking pool.
@@ -34,6 +40,9 @@ using Status = base::Result<void, oci::Error>;
 struct Options {
   std::size_t manifest_cache_bytes = 64 * 1024 * 1024;
   std::size_t link_cache_entries = 200000;
+  // Uploads open at once (each holds a file descriptor); more are refused with
+  // TOOMANYREQUESTS until some finish or are purged.
+  std::size_t max_open_uploads = 1024;
 };
 
 struct BlobInfo {
@@ -59,7 +68,8 @@ class UploadLease {
   UploadLease(const UploadLease&) = delete;
   UploadLease& operator=(const UploadLease&) = delete;
   UploadLease(UploadLease&&) noexcept = default;
-  UploadLease& operator=(UploadLease&&) noexcept = default;
+  // Releases the lease held before, if any, then takes over `other`'s.
+  UploadLease& operator=(UploadLease&& other) noexcept;
   ~UploadLease();
 
   const std::string& id() const;
@@ -98,7 +108,8 @@ class Registry {
   Status delete_blob(const std::string& repository, std::string_view digest);
 
   // --- uploads -------------------------------------------------------------------
-  // Starts an upload session and leases it to the caller.
+  // Starts an upload session and leases it to the caller. Errors: TOOMANYREQUESTS when
+  // max_open_uploads are open.
   Result<UploadLease> start_upload(const std::string& repository);
   // Leases an existing upload (reopening it from disk after a restart).
   // Errors: BLOB_UPLOAD_UNKNOWN (no such upload in this repository),
@@ -156,6 +167,15 @@ class Registry {
   Result<oci::Digest> parse_digest(std::string_view text) const;
   Result<std::string> resolve_reference(const std::string& repository, std::string_view reference);
   void cache_manifest(const std::string& repository, const ManifestContent& content);
+  std::uint64_t cache_generation();
+  // Runs `fill` (which puts entries into the caches) only if no write happened since
+  // `generation` was read.
+  template <class Fill>
+  void fill_cache(std::uint64_t generation, Fill fill);
+  // Runs `drop` (which erases stale entries) and starts a new generation. Call after the
+  // database write committed.
+  template <class Drop>
+  void invalidate(Drop drop);
 
   blob::Store& blobs_;
   meta::Database& meta_;
@@ -163,6 +183,8 @@ class Registry {
   LruCache<std::string, ManifestContent> manifests_;  // key: repo + '@' + digest
   LruCache<std::string, std::string> tags_;           // key: repo + ':' + tag -> digest
   LruCache<std::string, std::uint64_t> links_;        // key: repo + '@' + digest -> size
+  std::mutex cache_mutex_;
+  std::uint64_t generation_ = 0;  // guarded by cache_mutex_
   std::mutex uploads_mutex_;
   std::unordered_map<std::string, std::shared_ptr<UploadLease::State>> open_uploads_;
 };

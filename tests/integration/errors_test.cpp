@@ -282,14 +282,17 @@ TEST_F(ErrorsTest, BodyLongerThanContentLengthStoresOnlyTheAnnouncedBytes) {
   const std::string digest = sha256_digest(announced);
   const std::string longer = announced + "-and trailing bytes that are no request\r\n\r\n";
   const std::string host = registry().url().substr(registry().url().find("://") + 3);
-  const std::string request = "POST " + with_query(uploads_path(repo_), "digest", digest) + " HTTP/1.1\r\nHost: " +
-                              host + "\r\nContent-Type: application/octet-stream\r\nContent-Length: " +
-                              std::to_string(announced.size()) + "\r\n\r\n" + longer;
+  const std::string request =
+      "POST " + with_query(uploads_path(repo_), "digest", digest) + " HTTP/1.1\r\nHost: " + host +
+      "\r\nContent-Type: application/octet-stream\r\nContent-Length: " + std::to_string(announced.size()) +
+      "\r\n\r\n" + longer;
   auto reply = raw_exchange(registry().url(), request, true, 2000ms);
   ASSERT_TRUE(reply);
-  if (reply->starts_with("HTTP/1.1 202")) GTEST_SKIP() << "the registry does not support the single POST upload";
+  if (reply->starts_with("HTTP/1.1 202"))
+    GTEST_SKIP() << "the registry does not support the single POST upload";
   EXPECT_TRUE(reply->starts_with("HTTP/1.1 201")) << *reply;
-  EXPECT_NE(reply->find("HTTP/1.1 400"), std::string::npos) << "the trailing bytes must be refused: " << *reply;
+  EXPECT_NE(reply->find("HTTP/1.1 400"), std::string::npos)
+      << "the trailing bytes must be refused: " << *reply;
 
   Response stored = client().get(blob_path(repo_, digest));
   ASSERT_EQ(stored.status, 200) << stored;

@@ -488,10 +488,25 @@ TEST_F(MetaSqliteTest, Uploads) {
   EXPECT_EQ(db_->uploads_started_before(t0 + milliseconds(100))->size(), 2u);
 }
 
+TEST_F(MetaSqliteTest, PutManifestWithMissingReferencesWritesNothing) {
+  ASSERT_TRUE(db_->commit_blob("library/app", digest_of("config"), 2, "").ok());
+  auto m = manifest("library/app", "m1");
+  auto refused = db_->put_manifest(m, {{digest_of("config"), digest_of("absent layer")}, {}}, "latest");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, base::Errc::not_found);
+  EXPECT_NE(refused.error().message.find(digest_of("absent layer")), std::string::npos)
+      << refused.error().message;
+  auto child = db_->put_manifest(m, {{}, {digest_of("absent child")}}, "latest");
+  ASSERT_FALSE(child.ok());
+  EXPECT_EQ(child.error().code, base::Errc::not_found);
+  EXPECT_FALSE(db_->resolve_tag("library/app", "latest")->has_value());
+  EXPECT_FALSE(db_->get_manifest("library/app", m.digest)->has_value());
+}
+
 TEST_F(MetaSqliteTest, ReopeningKeepsTheData) {
   auto m = manifest("library/app", "m1");
-  put(m, "latest", {{digest_of("layer")}, {}});
   ASSERT_TRUE(db_->commit_blob("library/app", digest_of("layer"), 99, "").ok());
+  put(m, "latest", {{digest_of("layer")}, {}});
   ASSERT_TRUE(db_->create_upload({"u1", "library/app", std::chrono::system_clock::now()}).ok());
 
   reopen();

@@ -4,7 +4,12 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <atomic>
+#include <condition_variable>
 #include <filesystem>
+#include <mutex>
+#include <thread>
+#include <vector>
 
 #include "oci/media_types.h"
 
@@ -53,11 +58,13 @@ class RegistryTest : public ::testing::Test {
     return digest;
   }
 
-  std::string image_manifest(const std::string& config, const std::string& layer, const std::string& subject = "") {
+  std::string image_manifest(const std::string& config, const std::string& layer,
+                             const std::string& subject = "") {
     std::string body = R"({"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json",)"
                        R"("config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":")" +
-                       config + R"(","size":2},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar",)"
-                                R"("digest":")" +
+                       config +
+                       R"(","size":2},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar",)"
+                       R"("digest":")" +
                        layer + R"(","size":5}])";
     if (!subject.empty())
       body += R"(,"artifactType":"application/example.sbom","subject":{"mediaType":)"
@@ -215,10 +222,11 @@ TEST_F(RegistryTest, IndexNeedsItsChildManifests) {
   std::string layer = push_blob("repo", "layer");
   std::string child = image_manifest(config, layer);
   std::string child_digest = oci::digest_of(child).str();
-  std::string index = R"({"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[)"
-                      R"({"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":")" +
-                      child_digest + R"(","size":)" + std::to_string(child.size()) +
-                      R"(,"platform":{"architecture":"amd64","os":"linux"}}]})";
+  std::string index =
+      R"({"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[)"
+      R"({"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":")" +
+      child_digest + R"(","size":)" + std::to_string(child.size()) +
+      R"(,"platform":{"architecture":"amd64","os":"linux"}}]})";
   auto refused = registry_->put_manifest("repo", "multi", oci::media_type::oci_index, index);
   ASSERT_FALSE(refused);
   EXPECT_EQ(refused.error().code, ErrorCode::manifest_blob_unknown);
@@ -283,6 +291,158 @@ TEST_F(RegistryTest, InterruptedCommitIsRecoveredAtStart) {
   ASSERT_TRUE(size);
   ASSERT_TRUE(size->has_value());
   EXPECT_EQ(**size, static_cast<std::int64_t>(data.size()));
+}
+
+TEST_F(RegistryTest, OpenUploadsAreCapped) {
+  Registry capped(*blobs_, *meta_, Options{.max_open_uploads = 2});
+  auto first = capped.start_upload("repo");
+  auto second = capped.start_upload("repo");
+  ASSERT_TRUE(first);
+  ASSERT_TRUE(second);
+  auto third = capped.start_upload("repo");
+  ASSERT_FALSE(third);
+  EXPECT_EQ(third.error().code, ErrorCode::too_many_requests);
+  ASSERT_TRUE(first->append("x"));
+  ASSERT_TRUE(capped.complete_upload(std::move(first).value(), oci::digest_of("x").str()));
+  EXPECT_TRUE(capped.start_upload("repo"));
+}
+
+// A meta::Database that forwards every call, except that resolve_tag, once armed,
+// stops after reading and waits until released: it lets a test put a write between a
+// cache-missing read and the moment that read fills the cache.
+class PausingDatabase : public meta::Database {
+ public:
+  explicit PausingDatabase(meta::Database& inner) : inner_(inner) {}
+
+  void arm() { armed_ = true; }
+  // False if no armed read came within a few seconds.
+  bool wait_until_paused() {
+    std::unique_lock lock(mutex_);
+    return changed_.wait_for(lock, std::chrono::seconds(5), [&] { return paused_; });
+  }
+  void release() {
+    std::lock_guard lock(mutex_);
+    released_ = true;
+    changed_.notify_all();
+  }
+
+  base::Result<std::optional<std::string>> resolve_tag(const std::string& repository,
+                                                       const std::string& tag) override {
+    auto result = inner_.resolve_tag(repository, tag);
+    if (armed_.exchange(false)) {
+      std::unique_lock lock(mutex_);
+      paused_ = true;
+      changed_.notify_all();
+      changed_.wait(lock, [&] { return released_; });
+    }
+    return result;
+  }
+
+  base::Status begin_blob(const std::string& d) override { return inner_.begin_blob(d); }
+  base::Status commit_blob(const std::string& r, const std::string& d, std::int64_t n,
+                           const std::string& u) override {
+    return inner_.commit_blob(r, d, n, u);
+  }
+  base::Result<std::vector<std::string>> take_pending_blobs() override { return inner_.take_pending_blobs(); }
+  base::Status add_blob(const std::string& d, std::int64_t n) override { return inner_.add_blob(d, n); }
+  base::Result<std::optional<std::int64_t>> blob_size(const std::string& d) override {
+    return inner_.blob_size(d);
+  }
+  base::Result<std::optional<std::int64_t>> linked_blob_size(const std::string& r,
+                                                             const std::string& d) override {
+    return inner_.linked_blob_size(r, d);
+  }
+  base::Status link_blob(const std::string& r, const std::string& d) override {
+    return inner_.link_blob(r, d);
+  }
+  base::Status unlink_blob(const std::string& r, const std::string& d) override {
+    return inner_.unlink_blob(r, d);
+  }
+  base::Result<std::vector<std::pair<std::string, std::int64_t>>> all_blobs() override {
+    return inner_.all_blobs();
+  }
+  base::Result<std::vector<std::string>> remove_unreferenced_blobs() override {
+    return inner_.remove_unreferenced_blobs();
+  }
+  base::Status put_manifest(const meta::ManifestRecord& m, const meta::ManifestReferences& refs,
+                            const std::string& tag) override {
+    return inner_.put_manifest(m, refs, tag);
+  }
+  base::Result<std::optional<meta::ManifestRecord>> get_manifest(const std::string& r,
+                                                                 const std::string& d) override {
+    return inner_.get_manifest(r, d);
+  }
+  base::Status delete_manifest(const std::string& r, const std::string& d) override {
+    return inner_.delete_manifest(r, d);
+  }
+  base::Status delete_tag(const std::string& r, const std::string& t) override {
+    return inner_.delete_tag(r, t);
+  }
+  base::Result<std::vector<std::string>> list_tags(const std::string& r, const meta::Page& p) override {
+    return inner_.list_tags(r, p);
+  }
+  base::Result<std::vector<std::string>> tags_of(const std::string& r, const std::string& d) override {
+    return inner_.tags_of(r, d);
+  }
+  base::Result<std::vector<std::string>> list_repositories(const meta::Page& p) override {
+    return inner_.list_repositories(p);
+  }
+  base::Result<bool> repository_exists(const std::string& r) override { return inner_.repository_exists(r); }
+  base::Result<std::vector<meta::ManifestRecord>> referrers(const std::string& r,
+                                                            const std::string& d) override {
+    return inner_.referrers(r, d);
+  }
+  base::Result<meta::ManifestReferences> missing_references(const std::string& r,
+                                                            const meta::ManifestReferences& refs) override {
+    return inner_.missing_references(r, refs);
+  }
+  base::Status create_upload(const meta::UploadRecord& u) override { return inner_.create_upload(u); }
+  base::Result<std::optional<meta::UploadRecord>> get_upload(const std::string& id) override {
+    return inner_.get_upload(id);
+  }
+  base::Status delete_upload(const std::string& id) override { return inner_.delete_upload(id); }
+  base::Result<std::vector<meta::UploadRecord>> uploads_started_before(meta::TimePoint t) override {
+    return inner_.uploads_started_before(t);
+  }
+  base::Status check() override { return inner_.check(); }
+  base::Status integrity_check() override { return inner_.integrity_check(); }
+
+ private:
+  meta::Database& inner_;
+  std::atomic<bool> armed_{false};
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  bool paused_ = false;
+  bool released_ = false;
+};
+
+// A read that missed the cache and a retag that commits before the read fills it: the
+// old answer must not end up in the cache.
+TEST_F(RegistryTest, AReadOverlappingARetagDoesNotCacheTheOldAnswer) {
+  std::string config = push_blob("repo", "{}");
+  std::string layer_a = push_blob("repo", "aaaaa");
+  std::string layer_b = push_blob("repo", "bbbbb");
+  ASSERT_TRUE(registry_->put_manifest("repo", "t", "", image_manifest(config, layer_a)));
+
+  // A second registry on the same storage, with a cold cache, is the one under test.
+  PausingDatabase pausing(*meta_);
+  Registry registry(*blobs_, pausing, Options{});
+  pausing.arm();
+  std::thread reader([&] { (void)registry.get_manifest("repo", "t"); });
+  const bool paused = pausing.wait_until_paused();  // the reader has read t -> old
+  auto new_manifest = registry.put_manifest("repo", "t", "", image_manifest(config, layer_b));
+  pausing.release();
+  reader.join();
+  ASSERT_TRUE(paused) << "the reader never read the tag from the database";
+  ASSERT_TRUE(new_manifest);
+
+  auto now = registry.get_manifest("repo", "t");
+  ASSERT_TRUE(now);
+  EXPECT_EQ(now->digest, new_manifest->digest);
+  auto cached = registry.cached_manifest("repo", "t");
+  if (cached) {
+    EXPECT_EQ(cached->digest, new_manifest->digest);
+  }
 }
 
 TEST(RegistryNames, FollowTheSpecGrammar) {

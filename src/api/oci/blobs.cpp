@@ -115,10 +115,14 @@ Awaitable delete_blob(Context& context, http::Exchange& exchange, const Route& r
 
 Awaitable handle_blob(Context& context, http::Exchange& exchange, const Route& route) {
   switch (exchange.request().method) {
-    case http::Method::get: co_return co_await get_blob(context, exchange, route, false);
-    case http::Method::head: co_return co_await get_blob(context, exchange, route, true);
-    case http::Method::del: co_return co_await delete_blob(context, exchange, route);
-    default: co_return method_not_allowed("method not allowed on blobs");
+    case http::Method::get:
+      co_return co_await get_blob(context, exchange, route, false);
+    case http::Method::head:
+      co_return co_await get_blob(context, exchange, route, true);
+    case http::Method::del:
+      co_return co_await delete_blob(context, exchange, route);
+    default:
+      co_return method_not_allowed("method not allowed on blobs");
   }
 }
 

@@ -35,7 +35,8 @@ struct Paged {
 
 template <class Fetch>
 boost::asio::awaitable<registry::Result<Paged>> list_page(Context& context, http::Exchange& exchange,
-                                                          const std::string& path, std::size_t n, Fetch fetch) {
+                                                          const std::string& path, std::size_t n,
+                                                          Fetch fetch) {
   if (n == 0) co_return Paged{};
   meta::Page page;
   page.last = exchange.request().query_param("last");
@@ -73,8 +74,9 @@ Awaitable handle_tags(Context& context, http::Exchange& exchange, const Route& r
   auto size = parse_page_size(exchange.request());
   if (size.error) co_return std::move(*size.error);
   std::size_t n = std::min(size.n.value_or(context.options.max_page_size), context.options.max_page_size);
-  auto paged = co_await list_page(context, exchange, "/v2/" + route.name + "/tags/list", n,
-                                  [&](const meta::Page& page) { return context.registry.list_tags(route.name, page); });
+  auto paged = co_await list_page(
+      context, exchange, "/v2/" + route.name + "/tags/list", n,
+      [&](const meta::Page& page) { return context.registry.list_tags(route.name, page); });
   if (!paged) co_return error_response(paged.error());
   co_return list_response("tags", &route.name, *paged);
 }
@@ -85,8 +87,9 @@ Awaitable handle_catalog(Context& context, http::Exchange& exchange) {
   auto size = parse_page_size(exchange.request());
   if (size.error) co_return std::move(*size.error);
   std::size_t n = std::min(size.n.value_or(context.options.max_page_size), context.options.max_page_size);
-  auto paged = co_await list_page(context, exchange, "/v2/_catalog", n,
-                                  [&](const meta::Page& page) { return context.registry.list_repositories(page); });
+  auto paged = co_await list_page(context, exchange, "/v2/_catalog", n, [&](const meta::Page& page) {
+    return context.registry.list_repositories(page);
+  });
   if (!paged) co_return error_response(paged.error());
   co_return list_response("repositories", nullptr, *paged);
 }
@@ -95,7 +98,8 @@ Awaitable handle_referrers(Context& context, http::Exchange& exchange, const Rou
   if (exchange.request().method != http::Method::get && exchange.request().method != http::Method::head)
     co_return method_not_allowed("method not allowed on referrers");
   std::string artifact_type = exchange.request().query_param("artifactType").value_or("");
-  registry::Result<std::vector<meta::ManifestRecord>> records = berth::oci::make_error(ErrorCode::internal, "");
+  registry::Result<std::vector<meta::ManifestRecord>> records =
+      berth::oci::make_error(ErrorCode::internal, "");
   co_await exchange.run_blocking(
       [&] { records = context.registry.referrers(route.name, route.reference, artifact_type); });
   if (!records) co_return error_response(records.error());

@@ -25,7 +25,8 @@ bool accepted(const http::Request& request, std::string_view media_type) {
       auto comma = rest.find(',');
       std::string_view item = rest.substr(0, comma);
       rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
-      if (auto semicolon = item.find(';'); semicolon != std::string_view::npos) item = item.substr(0, semicolon);
+      if (auto semicolon = item.find(';'); semicolon != std::string_view::npos)
+        item = item.substr(0, semicolon);
       while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
       while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
       if (item == "*/*" || item == media_type) return true;
@@ -92,7 +93,8 @@ Awaitable put_manifest(Context& context, http::Exchange& exchange, const Route& 
 
 Awaitable delete_manifest(Context& context, http::Exchange& exchange, const Route& route) {
   registry::Status deleted;
-  co_await exchange.run_blocking([&] { deleted = context.registry.delete_manifest(route.name, route.reference); });
+  co_await exchange.run_blocking(
+      [&] { deleted = context.registry.delete_manifest(route.name, route.reference); });
   if (!deleted) co_return error_response(deleted.error());
   co_return empty_response(202);
 }
@@ -101,11 +103,16 @@ Awaitable delete_manifest(Context& context, http::Exchange& exchange, const Rout
 
 Awaitable handle_manifest(Context& context, http::Exchange& exchange, const Route& route) {
   switch (exchange.request().method) {
-    case http::Method::get: co_return co_await get_manifest(context, exchange, route, false);
-    case http::Method::head: co_return co_await get_manifest(context, exchange, route, true);
-    case http::Method::put: co_return co_await put_manifest(context, exchange, route);
-    case http::Method::del: co_return co_await delete_manifest(context, exchange, route);
-    default: co_return method_not_allowed("method not allowed on manifests");
+    case http::Method::get:
+      co_return co_await get_manifest(context, exchange, route, false);
+    case http::Method::head:
+      co_return co_await get_manifest(context, exchange, route, true);
+    case http::Method::put:
+      co_return co_await put_manifest(context, exchange, route);
+    case http::Method::del:
+      co_return co_await delete_manifest(context, exchange, route);
+    default:
+      co_return method_not_allowed("method not allowed on manifests");
   }
 }
 

@@ -26,7 +26,8 @@ bool matches_if_none_match(const http::Request& request, std::string_view etag);
 http::Response empty_response(int status);
 
 // A JSON body with Content-Type application/json (or `content_type`).
-http::Response json_response(int status, std::string body, std::string_view content_type = "application/json");
+http::Response json_response(int status, std::string body,
+                             std::string_view content_type = "application/json");
 
 // Parses the `n` query parameter: nullopt if absent; an error response if malformed.
 struct PageSize {

@@ -80,15 +80,24 @@ boost::asio::awaitable<http::Response> dispatch(Context& context, http::Exchange
       co_return error_response(valid.error());
   }
   switch (parsed.resource) {
-    case Resource::base: co_return api_base(exchange);
-    case Resource::catalog: co_return co_await handle_catalog(context, exchange);
-    case Resource::blob: co_return co_await handle_blob(context, exchange, parsed.route);
-    case Resource::upload_start: co_return co_await handle_upload_start(context, exchange, parsed.route);
-    case Resource::upload: co_return co_await handle_upload(context, exchange, parsed.route);
-    case Resource::manifest: co_return co_await handle_manifest(context, exchange, parsed.route);
-    case Resource::tags: co_return co_await handle_tags(context, exchange, parsed.route);
-    case Resource::referrers: co_return co_await handle_referrers(context, exchange, parsed.route);
-    case Resource::unknown: break;
+    case Resource::base:
+      co_return api_base(exchange);
+    case Resource::catalog:
+      co_return co_await handle_catalog(context, exchange);
+    case Resource::blob:
+      co_return co_await handle_blob(context, exchange, parsed.route);
+    case Resource::upload_start:
+      co_return co_await handle_upload_start(context, exchange, parsed.route);
+    case Resource::upload:
+      co_return co_await handle_upload(context, exchange, parsed.route);
+    case Resource::manifest:
+      co_return co_await handle_manifest(context, exchange, parsed.route);
+    case Resource::tags:
+      co_return co_await handle_tags(context, exchange, parsed.route);
+    case Resource::referrers:
+      co_return co_await handle_referrers(context, exchange, parsed.route);
+    case Resource::unknown:
+      break;
   }
   co_return error_response(ErrorCode::name_unknown, "no such route", std::string(exchange.request().path));
 }

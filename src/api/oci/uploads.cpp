@@ -18,9 +18,12 @@ std::string upload_location(const std::string& name, const std::string& id) {
 }
 
 // "0-<last byte>", the way distribution reports an empty upload too ("0-0").
-std::string range_value(std::uint64_t size) { return "0-" + std::to_string(size == 0 ? 0 : size - 1); }
+std::string range_value(std::uint64_t size) {
+  return "0-" + std::to_string(size == 0 ? 0 : size - 1);
+}
 
-http::Response upload_accepted(int status, const std::string& name, const std::string& id, std::uint64_t size) {
+http::Response upload_accepted(int status, const std::string& name, const std::string& id,
+                               std::uint64_t size) {
   http::Response response = empty_response(status);
   response.headers.set("Location", upload_location(name, id));
   response.headers.set("Range", range_value(size));
@@ -45,7 +48,8 @@ boost::asio::awaitable<registry::Status> stream_body(http::Exchange& exchange, r
       const auto& error = n.error();
       if (error.code == base::Errc::too_large)
         co_return berth::oci::make_error(ErrorCode::size_invalid, "request body too large");
-      co_return berth::oci::make_error(ErrorCode::blob_upload_invalid, "request body incomplete", error.message);
+      co_return berth::oci::make_error(ErrorCode::blob_upload_invalid, "request body incomplete",
+                                       error.message);
     }
     if (*n == 0) co_return registry::Status{};
     if (auto written = lease.append(std::string_view(buffer.data(), *n)); !written) co_return written;
@@ -78,19 +82,20 @@ std::optional<ChunkRange> parse_chunk_range(std::string_view text) {
 
 // Completes a leased upload with the digest from the query, off the reactor (fsync).
 boost::asio::awaitable<http::Response> finish(Context& context, http::Exchange& exchange, const Route& route,
-                                             registry::UploadLease lease, const std::string& digest) {
+                                              registry::UploadLease lease, const std::string& digest) {
   registry::Result<registry::BlobInfo> info = berth::oci::make_error(ErrorCode::internal, "");
-  co_await exchange.run_blocking(
-      [&] { info = context.registry.complete_upload(std::move(lease), digest); });
+  co_await exchange.run_blocking([&] { info = context.registry.complete_upload(std::move(lease), digest); });
   if (!info) co_return error_response(info.error());
   co_return blob_created(route.name, *info);
 }
 
 // Takes the lease off the reactor: reopening an upload after a restart re-hashes it.
-boost::asio::awaitable<registry::Result<registry::UploadLease>> lease(Context& context, http::Exchange& exchange,
-                                                                     const Route& route) {
+boost::asio::awaitable<registry::Result<registry::UploadLease>> lease(Context& context,
+                                                                      http::Exchange& exchange,
+                                                                      const Route& route) {
   registry::Result<registry::UploadLease> result = berth::oci::make_error(ErrorCode::internal, "");
-  co_await exchange.run_blocking([&] { result = context.registry.lease_upload(route.name, route.reference); });
+  co_await exchange.run_blocking(
+      [&] { result = context.registry.lease_upload(route.name, route.reference); });
   co_return result;
 }
 
@@ -113,7 +118,7 @@ Awaitable start(Context& context, http::Exchange& exchange, const Route& route) 
   if (auto digest = request.query_param("digest")) {
     // Monolithic upload: the whole blob is the body of this POST.
     if (auto streamed = co_await stream_body(exchange, upload); !streamed) {
-      context.registry.abandon_upload(std::move(upload));
+      co_await exchange.run_blocking([&] { context.registry.abandon_upload(std::move(upload)); });
       co_return error_response(streamed.error());
     }
     co_return co_await finish(context, exchange, route, std::move(upload), *digest);
@@ -129,7 +134,8 @@ Awaitable patch(Context& context, http::Exchange& exchange, const Route& route) 
   if (auto header = request.headers.get("Content-Range")) {
     auto range = parse_chunk_range(*header);
     bool in_order = range && range->first == upload.size();
-    if (in_order && request.content_length) in_order = *request.content_length == range->last - range->first + 1;
+    if (in_order && request.content_length)
+      in_order = *request.content_length == range->last - range->first + 1;
     if (!in_order) {
       auto refused = error_response(ErrorCode::range_invalid, "chunk out of order or malformed Content-Range",
                                     std::string(*header));
@@ -139,7 +145,8 @@ Awaitable patch(Context& context, http::Exchange& exchange, const Route& route) 
       co_return refused;
     }
   }
-  if (auto streamed = co_await stream_body(exchange, upload); !streamed) co_return error_response(streamed.error());
+  if (auto streamed = co_await stream_body(exchange, upload); !streamed)
+    co_return error_response(streamed.error());
   co_return upload_accepted(202, route.name, upload.id(), upload.size());
 }
 
@@ -149,7 +156,8 @@ Awaitable put(Context& context, http::Exchange& exchange, const Route& route) {
   auto leased = co_await lease(context, exchange, route);
   if (!leased) co_return error_response(leased.error());
   registry::UploadLease upload = std::move(leased).value();
-  if (auto streamed = co_await stream_body(exchange, upload); !streamed) co_return error_response(streamed.error());
+  if (auto streamed = co_await stream_body(exchange, upload); !streamed)
+    co_return error_response(streamed.error());
   co_return co_await finish(context, exchange, route, std::move(upload), *digest);
 }
 
@@ -162,7 +170,8 @@ Awaitable status(Context& context, http::Exchange& exchange, const Route& route)
 
 Awaitable cancel(Context& context, http::Exchange& exchange, const Route& route) {
   registry::Status cancelled;
-  co_await exchange.run_blocking([&] { cancelled = context.registry.cancel_upload(route.name, route.reference); });
+  co_await exchange.run_blocking(
+      [&] { cancelled = context.registry.cancel_upload(route.name, route.reference); });
   if (!cancelled) co_return error_response(cancelled.error());
   co_return empty_response(204);
 }
@@ -177,11 +186,16 @@ Awaitable handle_upload_start(Context& context, http::Exchange& exchange, const 
 
 Awaitable handle_upload(Context& context, http::Exchange& exchange, const Route& route) {
   switch (exchange.request().method) {
-    case http::Method::patch: co_return co_await patch(context, exchange, route);
-    case http::Method::put: co_return co_await put(context, exchange, route);
-    case http::Method::get: co_return co_await status(context, exchange, route);
-    case http::Method::del: co_return co_await cancel(context, exchange, route);
-    default: co_return method_not_allowed("method not allowed on an upload");
+    case http::Method::patch:
+      co_return co_await patch(context, exchange, route);
+    case http::Method::put:
+      co_return co_await put(context, exchange, route);
+    case http::Method::get:
+      co_return co_await status(context, exchange, route);
+    case http::Method::del:
+      co_return co_await cancel(context, exchange, route);
+    default:
+      co_return method_not_allowed("method not allowed on an upload");
   }
 }
 
