@@ -20,22 +20,6 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
-#include <cerrno>
-#include <charconv>
-#include <condition_variable>
-#include <cstring>
-#include <exception>
-#include <limits>
-#include <mutex>
-#include <optional>
-#include <thread>
-#include <type_traits>
-#include <vector>
-
-// GCC 12 reports "potential null pointer dereference" inside inlined Asio code (executor
-// comparisons); Asio's own invariants rule it out.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wnull-dereference"
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/async_result.hpp>
@@ -60,7 +44,17 @@
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/status.hpp>
-#pragma GCC diagnostic pop
+#include <cerrno>
+#include <charconv>
+#include <condition_variable>
+#include <cstring>
+#include <exception>
+#include <limits>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <type_traits>
+#include <vector>
 
 #include "base/log.h"
 
