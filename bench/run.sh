@@ -125,9 +125,8 @@ biggest_layer() {
 
 # ---------------------------------------------------------------------------------------------
 # Servers
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
+# shellcheck source=tests/clients/servers.sh
+source "$repo_root/tests/clients/servers.sh"
 
 # start_server KIND: starts it on a free port; sets ADDR and SERVER_PID.
 start_server() {
@@ -142,22 +141,7 @@ start_server() {
     health="http://$ADDR/healthz"
   else
     # Same footing as berth: filesystem storage, in-memory descriptor cache, no access log.
-    cat >"$work/registry.yml" <<EOF
-version: 0.1
-log:
-  level: warn
-  accesslog:
-    disabled: true
-storage:
-  filesystem:
-    rootdirectory: $data
-  delete:
-    enabled: true
-  cache:
-    blobdescriptor: inmemory
-http:
-  addr: $ADDR
-EOF
+    distribution_config "$data" "$ADDR" warn no-access-log >"$work/registry.yml"
     docker-registry serve "$work/registry.yml" </dev/null >"$work/$kind.log" 2>&1 &
   fi
   SERVER_PID=$!

@@ -33,9 +33,8 @@ case "$kind" in
   *) echo "with_registry: REGISTRY_UNDER_TEST must be berth or docker-registry, not '$kind'" >&2; exit 2 ;;
 esac
 
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
+# shellcheck source=tests/clients/servers.sh
+source "$(dirname "${BASH_SOURCE[0]}")/servers.sh"
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/berth-client.XXXXXX")
 data="$tmp/data"
@@ -106,21 +105,7 @@ if [[ "$kind" == berth ]]; then
   server_pid=$!
 else
   command -v docker-registry >/dev/null || { echo "with_registry: docker-registry is not installed" >&2; exit 1; }
-  cat >"$tmp/registry.yml" <<EOF
-version: 0.1
-log:
-  level: info
-  formatter: text
-storage:
-  filesystem:
-    rootdirectory: $data
-  delete:
-    enabled: true
-  cache:
-    blobdescriptor: inmemory
-http:
-  addr: $REGISTRY
-EOF
+  distribution_config "$data" "$REGISTRY" info >"$tmp/registry.yml"
   health_url="http://$REGISTRY/v2/"
   docker-registry serve "$tmp/registry.yml" </dev/null >"$log" 2>&1 &
   server_pid=$!
