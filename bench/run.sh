@@ -128,6 +128,21 @@ biggest_layer() {
 # shellcheck source=tests/clients/servers.sh
 source "$repo_root/tests/clients/servers.sh"
 
+# Credentials: Berth's admin (docker-registry ignores them). skopeo reads them from the
+# auth file; wrk, hey and curl send the bearer token a client would get from /service/token
+# (AUTH_HEADER, set by measure()).
+BENCH_PASSWORD="Bench-Admin-$RANDOM-1"
+export REGISTRY_AUTH_FILE="$work/auth.json"
+AUTH_HEADER=""
+
+# bearer_header ADDR REPO...: "Authorization: Bearer <token>" with pull access to the repositories.
+bearer_header() {
+  local addr=$1 query="service=berth-registry" repo
+  shift
+  for repo in "$@"; do query+="&scope=repository:$repo:pull"; done
+  echo "Authorization: Bearer $(curl -fsS -u "admin:$BENCH_PASSWORD" "http://$addr/service/token?$query" | jq -r .token)"
+}
+
 # start_server KIND: starts it on a free port; sets ADDR and SERVER_PID.
 start_server() {
   local kind=$1 port data
@@ -137,7 +152,11 @@ start_server() {
   mkdir -p "$data"
   local health="http://$ADDR/v2/"
   if [[ "$kind" == berth ]]; then
-    "$berth_bin" serve --listen "$ADDR" --data "$data" --log-level warn </dev/null >"$work/$kind.log" 2>&1 &
+    # Berth needs credentials and a project, as in production; tokens outlive the run.
+    BERTH_ADMIN_PASSWORD="$BENCH_PASSWORD" "$berth_bin" admin project create bench --data "$data" \
+      </dev/null >"$work/$kind.log" 2>&1
+    BERTH_ADMIN_PASSWORD="$BENCH_PASSWORD" BERTH_AUTH_TOKEN_LIFETIME=4h \
+      "$berth_bin" serve --listen "$ADDR" --data "$data" --log-level warn </dev/null >>"$work/$kind.log" 2>&1 &
     health="http://$ADDR/healthz"
   else
     # Same footing as berth: filesystem storage, in-memory descriptor cache, no access log.
@@ -146,6 +165,8 @@ start_server() {
   fi
   SERVER_PID=$!
   pids+=("$SERVER_PID")
+  printf '{"auths":{"%s":{"auth":"%s"}}}\n' "$ADDR" "$(printf 'admin:%s' "$BENCH_PASSWORD" | base64 -w0)" \
+    >"$REGISTRY_AUTH_FILE"
   for _ in $(seq 100); do
     curl -fsS -o /dev/null --max-time 1 "$health" 2>/dev/null && return 0
     kill -0 "$SERVER_PID" 2>/dev/null || break
@@ -199,6 +220,7 @@ wrk_rps() {
   local url=$1 header=${2:-} out rps
   local args=(-c32 -t2 "-d${WRK_SECS}s" --latency)
   [[ -n "$header" ]] && args+=(-H "$header")
+  [[ -n "$AUTH_HEADER" ]] && args+=(-H "$AUTH_HEADER")
   out=$(wrk "${args[@]}" "$url" 2>&1)
   printf '== wrk GET %s\n%s\n' "$url" "$out" >>"$work/load.log"
   rps=$(awk '/^Requests\/sec:/ { printf "%.0f", $2 }' <<<"$out")
@@ -215,6 +237,7 @@ hey_head_rps() {
   local url=$1 header=${2:-} out rps
   local args=(-m HEAD -c 32 -z "${WRK_SECS}s")
   [[ -n "$header" ]] && args+=(-H "$header")
+  [[ -n "$AUTH_HEADER" ]] && args+=(-H "$AUTH_HEADER")
   out=$(hey "${args[@]}" "$url" 2>&1)
   printf '== hey HEAD %s\n%s\n' "$url" "$out" >>"$work/load.log"
   rps=$(awk '/Requests\/sec:/ { printf "%.0f", $2 }' <<<"$out")
@@ -231,7 +254,7 @@ curl_get_mbps() {
   for _ in 1 2 3; do
     t0=$(now)
     for i in $(seq "$n"); do
-      curl -fsS -o /dev/null -w '%{size_download}\n' "$url" >"$work/curl-$i" &
+      curl -fsS -o /dev/null -w '%{size_download}\n' ${AUTH_HEADER:+-H "$AUTH_HEADER"} "$url" >"$work/curl-$i" &
     done
     wait # runs in a $(...) subshell: waits for these curls only
     t1=$(now)
@@ -273,6 +296,9 @@ measure() { # KIND
   small_layer=$(jq -r '.layers[0].digest' "$images/small/blobs/sha256/${small_digest#sha256:}")
   big_layer=$(biggest_layer "$images/mib$BIG_MIB")
 
+  AUTH_HEADER=""
+  [[ "$kind" == berth ]] && AUTH_HEADER=$(bearer_header "$ADDR" bench/small "bench/mib$BIG_MIB" bench/tiny)
+
   note "$kind: request rates"
   figure wrk_manifest_get "manifest GET by tag (req/s)"
   R[$kind/wrk_manifest_get]=$(wrk_rps "$base/v2/bench/small/manifests/1" "$MANIFEST_ACCEPT")
@@ -301,7 +327,7 @@ measure() { # KIND
   t1=$(now)
   R[$kind/tiny_rate]=$(calc "$TINY / ($t1 - $t0)")
   local tags
-  tags=$(curl -fsS "$base/v2/bench/tiny/tags/list?n=10000" | jq '.tags | length')
+  tags=$(curl -fsS ${AUTH_HEADER:+-H "$AUTH_HEADER"} "$base/v2/bench/tiny/tags/list?n=10000" | jq '.tags | length')
   [[ "$tags" == "$TINY" ]] || note "$kind: expected $TINY tiny tags, found $tags"
 
   figure rss "peak RSS MiB (VmHWM, lower is better)"

@@ -1,6 +1,8 @@
 // The `berth` subcommands. Each returns the process exit code.
 #pragma once
 
+#include <string>
+
 #include "app/config.h"
 
 namespace berth::app {
@@ -15,5 +17,18 @@ int fsck(const Config& config);
 
 // Deletes blobs that no repository references. Needs the server stopped.
 int garbage_collect(const Config& config);
+
+// `berth admin ...`: recovery on the data directory with the server stopped.
+struct AdminRequest {
+  enum class Action { reset_password, create_user, create_project, rotate_token_key };
+  Action action = Action::reset_password;
+  std::string username;         // reset-password, user create
+  std::string email;            // user create
+  bool sysadmin = false;        // user create
+  bool password_stdin = false;  // read the password from the first line of stdin, else generate
+  std::string project;          // project create
+  bool public_project = false;
+};
+int admin(const Config& config, const AdminRequest& request);
 
 }  // namespace berth::app

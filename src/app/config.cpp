@@ -70,11 +70,13 @@ struct KeyDef {
   ConfigKey key;
   Setter set;
   std::string_view expected;  // what a valid value looks like, for error messages
+  bool accepts_list = false;  // a YAML sequence is allowed
 };
 
 struct Kind {
   Setter set;
   std::string_view expected;
+  bool accepts_list = false;
 };
 
 template <class T>
@@ -116,6 +118,25 @@ Kind duration(std::chrono::seconds Config::*field) {
           "expected a duration such as 90s, 15m, 24h"};
 }
 
+// A list: items separated by commas or spaces (a YAML sequence arrives joined by commas).
+Kind text_list(std::vector<std::string> Config::*field) {
+  return {[field](Config& config, const std::string& value) {
+            std::vector<std::string> items;
+            std::string item;
+            for (char c : value + ",") {
+              if (c == ',' || c == ' ' || c == '\t') {
+                if (!item.empty()) items.push_back(std::move(item));
+                item.clear();
+              } else {
+                item.push_back(c);
+              }
+            }
+            config.*field = std::move(items);
+            return true;
+          },
+          "expected a list", true};
+}
+
 std::string env_name(const std::string& path) {
   std::string name = "BERTH_";
   for (char c : path)
@@ -127,8 +148,8 @@ const std::vector<KeyDef>& key_defs() {
   static const std::vector<KeyDef> defs = [] {
     std::vector<KeyDef> list;
     auto add = [&](std::string path, std::string help, Kind kind) {
-      list.push_back(
-          KeyDef{ConfigKey{path, env_name(path), std::move(help)}, std::move(kind.set), kind.expected});
+      list.push_back(KeyDef{ConfigKey{path, env_name(path), std::move(help)}, std::move(kind.set),
+                            kind.expected, kind.accepts_list});
     };
     add("listen", "address and port to listen on (host:port)", text(&Config::listen));
     add("data_dir", "directory for blobs, uploads and metadata", text(&Config::data_dir));
@@ -155,6 +176,26 @@ const std::vector<KeyDef>& key_defs() {
     add("uploads.purge_interval", "how often abandoned uploads are looked for",
         duration(&Config::upload_purge_interval));
     add("cache.manifest_mb", "memory for cached manifests, in MiB", number(&Config::manifest_cache_mb));
+    add("external_url", "URL clients reach Berth at (token realm, links); default: from the Host header",
+        text(&Config::external_url));
+    add("auth.admin_password_file",
+        "file holding the first admin's password (first start only; else BERTH_ADMIN_PASSWORD, else "
+        "generated)",
+        text(&Config::admin_password_file));
+    add("auth.token_lifetime", "how long a registry bearer token is valid",
+        duration(&Config::token_lifetime));
+    add("auth.session_lifetime", "how long a portal session lasts", duration(&Config::session_lifetime));
+    add("auth.max_failed_logins", "failed logins from one address before it is locked out",
+        number(&Config::max_failed_logins));
+    add("auth.lockout", "how long an address stays locked out", duration(&Config::login_lockout));
+    add("auth.project_creation", "who may create projects: everyone or adminonly",
+        choice(&Config::project_creation, "expected everyone or adminonly", {"everyone", "adminonly"}));
+    add("access.registry_allowlist", "CIDR blocks allowed to use /v2 and /service/token (empty = all)",
+        text_list(&Config::registry_allowlist));
+    add("access.management_allowlist", "CIDR blocks allowed to use /api/v2.0 and the portal (empty = all)",
+        text_list(&Config::management_allowlist));
+    add("audit.max_age", "audit records older than this are purged (0 = kept forever)",
+        duration(&Config::audit_max_age));
     return list;
   }();
   return defs;
@@ -201,6 +242,16 @@ void flatten(const YAML::Node& node, const std::string& prefix,
     out.emplace_back(prefix, node.as<std::string>());
   } else if (node.IsNull()) {
     out.emplace_back(prefix, "");
+  } else if (node.IsSequence()) {
+    std::string joined;
+    for (const auto& item : node) {
+      if (!item.IsScalar()) {
+        out.emplace_back(prefix, "\x01sequence");
+        return;
+      }
+      joined += (joined.empty() ? "" : ",") + item.as<std::string>();
+    }
+    out.emplace_back(prefix, "\x01list" + joined);
   } else {
     out.emplace_back(prefix, "\x01sequence");
   }
@@ -244,6 +295,15 @@ base::Result<Config> load_config(const std::optional<std::string>& path,
     for (const auto& [key, value] : values) {
       if (value == "\x01sequence")
         return base::make_error(base::Errc::invalid_argument, "config " + key + ": expected a single value");
+      if (value.starts_with("\x01list")) {
+        auto def = std::find_if(key_defs().begin(), key_defs().end(),
+                                [&](const KeyDef& d) { return d.key.path == key; });
+        if (def != key_defs().end() && !def->accepts_list)
+          return base::make_error(base::Errc::invalid_argument,
+                                  "config " + key + ": expected a single value");
+        if (auto status = set_config_value(config, key, value.substr(5)); !status) return status.error();
+        continue;
+      }
       if (auto status = set_config_value(config, key, value); !status) return status.error();
     }
   }

@@ -30,6 +30,17 @@ struct Config {
   std::chrono::seconds upload_purge_interval{std::chrono::hours(1)};
   std::size_t manifest_cache_mb = 64;
   std::chrono::seconds shutdown_grace{30};
+  // Identity and access.
+  std::string external_url;         // "" = derived from each request's Host header
+  std::string admin_password_file;  // first start: the admin password (else BERTH_ADMIN_PASSWORD)
+  std::chrono::seconds token_lifetime{300};
+  std::chrono::seconds session_lifetime{std::chrono::hours(8)};
+  std::size_t max_failed_logins = 5;
+  std::chrono::seconds login_lockout{300};
+  std::string project_creation = "everyone";      // or "adminonly"
+  std::vector<std::string> registry_allowlist;    // CIDR blocks for /v2 and /service/token; empty = all
+  std::vector<std::string> management_allowlist;  // CIDR blocks for /api and the portal; empty = all
+  std::chrono::seconds audit_max_age{0};          // audit records older than this are purged; 0 = kept
 };
 
 // One configurable key: its YAML path ("limits.max_connections"), the environment

@@ -52,6 +52,37 @@ int main(int argc, char** argv) {
   CLI::App* gc = app.add_subcommand("gc", "delete blobs no repository references (server must be stopped)");
   add_common(*gc, overrides);
 
+  CLI::App* admin = app.add_subcommand("admin", "recovery on the data directory (server must be stopped)");
+  admin->require_subcommand(1);
+  add_common(*admin, overrides);
+  berth::app::AdminRequest admin_request;
+  using Action = berth::app::AdminRequest::Action;
+  CLI::App* reset = admin->add_subcommand("reset-password", "set a user's password");
+  reset->add_option("--user", admin_request.username, "user name")->required();
+  reset->add_flag("--password-stdin", admin_request.password_stdin,
+                  "read the password from stdin (else one is generated and printed)");
+  reset->callback([&] { admin_request.action = Action::reset_password; });
+  CLI::App* user = admin->add_subcommand("user", "manage users");
+  user->require_subcommand(1);
+  CLI::App* user_create = user->add_subcommand("create", "create a user");
+  user_create->add_option("--username", admin_request.username, "user name")->required();
+  user_create->add_option("--email", admin_request.email, "e-mail address");
+  user_create->add_flag("--admin", admin_request.sysadmin, "make the user a system administrator");
+  user_create->add_flag("--password-stdin", admin_request.password_stdin,
+                        "read the password from stdin (else one is generated and printed)");
+  user_create->callback([&] { admin_request.action = Action::create_user; });
+  CLI::App* project = admin->add_subcommand("project", "manage projects");
+  project->require_subcommand(1);
+  CLI::App* project_create = project->add_subcommand("create", "create a project (owned by admin)");
+  project_create->add_option("name", admin_request.project, "project name")->required();
+  project_create->add_flag("--public", admin_request.public_project, "anyone may pull from it");
+  project_create->callback([&] { admin_request.action = Action::create_project; });
+  CLI::App* rotate =
+      admin->add_subcommand("rotate-token-key", "start signing registry tokens with a new key");
+  rotate->callback([&] { admin_request.action = Action::rotate_token_key; });
+  // --data and --config may follow the nested subcommands too.
+  for (CLI::App* nested : {reset, user, user_create, project, project_create, rotate}) nested->fallthrough();
+
   CLI11_PARSE(app, argc, argv);
 
   auto loaded = berth::app::load_config(overrides.config_file, berth::app::berth_environment());
@@ -80,5 +111,6 @@ int main(int argc, char** argv) {
   if (*serve) return berth::app::serve(config);
   if (*fsck) return berth::app::fsck(config);
   if (*gc) return berth::app::garbage_collect(config);
+  if (*admin) return berth::app::admin(config, admin_request);
   return 2;
 }

@@ -1,16 +1,21 @@
 // `berth serve`: wires storage, the registry service and the HTTP server together.
 #include <algorithm>
 #include <condition_variable>
+#include <filesystem>
 #include <mutex>
 #include <thread>
 
+#include "api/auth/authenticate.h"
 #include "api/oci/routes.h"
+#include "api/rest/routes.h"
 #include "app/commands.h"
+#include "app/identity.h"
 #include "app/storage.h"
 #include "base/log.h"
 #include "http/middleware.h"
 #include "http/router.h"
 #include "http/server.h"
+#include "iam/allowlist.h"
 #include "registry/registry.h"
 
 namespace berth::app {
@@ -35,6 +40,44 @@ class UploadPurger {
  private:
   std::jthread thread_;
 };
+
+// Periodically deletes audit records older than the configured age (0 = never).
+class AuditPurger {
+ public:
+  AuditPurger(meta::IamDatabase& iam, std::chrono::seconds max_age)
+      : thread_([&iam, max_age](std::stop_token stop) {
+          if (max_age.count() == 0) return;
+          std::mutex mutex;
+          std::condition_variable_any wake;
+          while (!stop.stop_requested()) {
+            auto purged = iam.purge_audit(std::chrono::system_clock::now() - max_age);
+            if (!purged)
+              BERTH_LOG_WARN("audit purge failed: {}", purged.error().message);
+            else if (*purged > 0)
+              BERTH_LOG_INFO("purged {} audit record(s)", *purged);
+            std::unique_lock lock(mutex);
+            wake.wait_for(lock, stop, std::chrono::hours(1), [] { return false; });
+          }
+        }) {}
+
+ private:
+  std::jthread thread_;
+};
+
+// Refuses requests from addresses outside `allowed` with 403 and `body` (the error format
+// of the API behind). An empty list lets everything through.
+http::Handler with_allowlist(iam::CidrList allowed, std::string body, http::Handler next) {
+  if (allowed.empty()) return next;
+  return [allowed = std::move(allowed), body = std::move(body),
+          next = std::move(next)](http::Exchange& exchange) -> boost::asio::awaitable<http::Response> {
+    if (allowed.allows(exchange.request().remote_address)) co_return co_await next(exchange);
+    http::Response response;
+    response.status = 403;
+    response.headers.set("Content-Type", "application/json");
+    response.body = body;
+    co_return response;
+  };
+}
 
 http::Handler health_handler(registry::Registry& registry) {
   return [&registry](http::Exchange& exchange) -> boost::asio::awaitable<http::Response> {
@@ -86,10 +129,54 @@ int serve(const Config& config) {
     return 2;
   }
 
+  auto registry_allowlist = iam::CidrList::parse(config.registry_allowlist);
+  auto management_allowlist = iam::CidrList::parse(config.management_allowlist);
+  if (!registry_allowlist || !management_allowlist) {
+    BERTH_LOG_ERROR(
+        "config access.*_allowlist: {}",
+        (!registry_allowlist ? registry_allowlist.error() : management_allowlist.error()).message);
+    return 2;
+  }
+  auto keys = iam::KeyRing::open(std::filesystem::path(config.data_dir) / "keys");
+  if (!keys) {
+    BERTH_LOG_ERROR("cannot open the token keys: {}", keys.error().message);
+    return 2;
+  }
+  events::Activity activity(*storage->iam, *storage->metadata);
+  iam::Service iam(*storage->iam, *storage->metadata, activity, iam_options(config));
+  if (!bootstrap_identity(iam, config)) return 2;
+
+  api::auth::Settings auth_settings;
+  auth_settings.external_url = config.external_url;
+  auth_settings.tls = !config.tls_certificate.empty();
+  auth_settings.token_lifetime = config.token_lifetime;
+  api::auth::Authenticator authenticator(iam, **keys, auth_settings);
+  api::rest::Context rest{iam,
+                          registry,
+                          *storage->metadata,
+                          activity,
+                          BERTH_VERSION,
+                          config.external_url,
+                          !config.tls_certificate.empty(),
+                          config.session_lifetime};
+
+  const std::string registry_denied =
+      R"({"errors":[{"code":"DENIED","message":"requests from this address are not allowed"}]})";
+  const std::string management_denied =
+      R"({"errors":[{"code":"FORBIDDEN","message":"requests from this address are not allowed"}]})";
   http::Router router;
-  http::Handler oci = api::oci::make_handler(registry, api::oci::Options{});
+  http::Handler oci =
+      with_allowlist(*registry_allowlist, registry_denied,
+                     api::oci::make_handler(registry, authenticator, activity, api::oci::Options{}));
   router.add("/v2/", oci);
   router.add("/v2", oci);
+  router.add("/service/token", with_allowlist(*registry_allowlist, registry_denied,
+                                              api::auth::make_token_handler(authenticator)));
+  http::Handler management =
+      with_allowlist(*management_allowlist, management_denied, api::rest::make_handler(rest));
+  router.add("/api/v2.0/", management);
+  router.add("/c/",
+             with_allowlist(*management_allowlist, management_denied, api::rest::make_session_handler(rest)));
   router.add("/healthz", health_handler(registry));
 
   http::ServerOptions options;
@@ -112,8 +199,10 @@ int serve(const Config& config) {
                  options.tls_certificate.empty() ? "http" : "https", config.data_dir);
   {
     UploadPurger purger(registry, config.upload_max_age, config.upload_purge_interval);
+    AuditPurger audit_purger(*storage->iam, config.audit_max_age);
     server.run(true);
   }
+  activity.flush();
   BERTH_LOG_INFO("berth stopped");
   return 0;
 }

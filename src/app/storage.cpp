@@ -7,6 +7,8 @@
 #include <cstring>
 #include <filesystem>
 
+#include "meta/sqlite.h"
+
 namespace berth::app {
 
 base::Result<Storage> open_storage(const std::string& data_dir) {
@@ -30,7 +32,8 @@ base::Result<Storage> open_storage(const std::string& data_dir) {
   storage.blobs = std::move(blobs).value();
   auto metadata = meta::open_sqlite(data_dir + "/meta.db");
   if (!metadata) return std::move(metadata).error();
-  storage.metadata = std::move(metadata).value();
+  storage.metadata = std::move(metadata->registry);
+  storage.iam = std::move(metadata->iam);
   return storage;
 }
 

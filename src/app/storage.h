@@ -10,6 +10,7 @@
 #include "base/unique_fd.h"
 #include "blob/store.h"
 #include "meta/database.h"
+#include "meta/iam_database.h"
 
 namespace berth::app {
 
@@ -17,10 +18,11 @@ struct Storage {
   base::UniqueFd lock;
   std::unique_ptr<blob::Store> blobs;
   std::unique_ptr<meta::Database> metadata;
+  std::unique_ptr<meta::IamDatabase> iam;  // same file as `metadata`
 };
 
 // Creates the directory if needed, takes its lock, opens the blob store (filesystem)
-// and the metadata (SQLite, <data_dir>/meta.db).
+// and the metadata (SQLite, <data_dir>/meta.db: registry and identities/access).
 // Errors: unavailable if another process holds the lock; io_error; corrupt.
 base::Result<Storage> open_storage(const std::string& data_dir);
 

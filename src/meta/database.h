@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "meta/query.h"
 
 namespace berth::meta {
 
@@ -40,6 +41,39 @@ struct UploadRecord {
   std::string id;
   std::string repository;
   TimePoint started;
+};
+
+// A repository as the management API lists it.
+struct RepositorySummary {
+  std::int64_t id = 0;
+  std::string name;
+  std::string description;
+  std::int64_t artifact_count = 0;  // manifests stored in it
+  std::int64_t pull_count = 0;
+  TimePoint created;
+  TimePoint updated;  // last push, tag change or description change
+};
+
+struct TagRecord {
+  std::string name;
+  TimePoint pushed;  // when the tag last moved
+  TimePoint pulled;  // epoch if never
+};
+
+// A manifest as the management API lists it, with its tags.
+struct ArtifactRecord {
+  ManifestRecord manifest;
+  std::int64_t repository_id = 0;
+  std::vector<TagRecord> tags;
+  TimePoint pulled;  // last pull by digest or tag; epoch if never
+};
+
+// A pull to count (management API's pull_count / pull_time).
+struct PullRecord {
+  std::string repository;
+  std::string digest;
+  std::string tag;  // empty for a pull by digest
+  TimePoint time;
 };
 
 struct Page {
@@ -116,6 +150,43 @@ class Database {
   virtual base::Result<ManifestReferences> missing_references(const std::string& repository,
                                                               const ManifestReferences& refs) = 0;
 
+  // --- management reads (the Harbor API) -----------------------------------------
+  // Repositories whose name starts with "<project>/" (every repository when `project` is
+  // empty). Fields: name (exact/fuzzy, on the
+  // full name). Sort: name, creation_time, update_time, pull_count. Default: name.
+  virtual base::Result<Listing<RepositorySummary>> list_repository_summaries(const std::string& project,
+                                                                             const ListQuery& query) = 0;
+  virtual base::Result<std::optional<RepositorySummary>> repository_summary(
+      const std::string& repository) = 0;
+  // Errors: not_found.
+  virtual base::Status set_repository_description(const std::string& repository,
+                                                  const std::string& description) = 0;
+  // Deletes the repository with its manifests, tags and blob links (blobs stay for
+  // gc). Errors: not_found.
+  virtual base::Status delete_repository(const std::string& repository) = 0;
+  // Manifests of a repository with their tags. Fields: digest (exact), media_type,
+  // artifact_type (exact/fuzzy), tags (exact: a tag name, "*" = tagged, "nil" = untagged;
+  // fuzzy on tag names), push_time (range, unix seconds). Sort: push_time (default
+  // -push_time), pull_time, size. Errors: not_found if the repository is unknown.
+  virtual base::Result<Listing<ArtifactRecord>> list_artifacts(const std::string& repository,
+                                                               const ListQuery& query) = 0;
+  // One manifest with its tags. nullopt if absent.
+  virtual base::Result<std::optional<ArtifactRecord>> get_artifact(const std::string& repository,
+                                                                   const std::string& digest) = 0;
+  // Points `tag` at an existing manifest. Errors: not_found (manifest), already_exists
+  // (the tag exists, pointing anywhere: Harbor refuses to move a tag through this call).
+  virtual base::Status add_tag(const std::string& repository, const std::string& digest,
+                               const std::string& tag) = 0;
+  // Counts pulls: repository pull_count and manifest/tag pull time (a time only moves
+  // forward; the epoch means now). One transaction; pulls of unknown repositories are
+  // skipped. May be committed without its own fsync (a crash of the machine, not of the
+  // process, can lose the last counts).
+  virtual base::Status record_pulls(const std::vector<PullRecord>& pulls) = 0;
+  // Repositories whose name starts with `prefix` ("" = all) and the total size of the
+  // distinct blobs they link plus their manifests (Harbor's statistics and quota usage).
+  virtual base::Result<std::int64_t> count_repositories(const std::string& prefix) = 0;
+  virtual base::Result<std::int64_t> storage_used(const std::string& prefix) = 0;
+
   // --- uploads ----------------------------------------------------------------
   virtual base::Status create_upload(const UploadRecord& upload) = 0;
   virtual base::Result<std::optional<UploadRecord>> get_upload(const std::string& id) = 0;
@@ -128,9 +199,5 @@ class Database {
   // Runs the back end's own integrity check (SQLite: PRAGMA integrity_check).
   virtual base::Status integrity_check() = 0;
 };
-
-// Opens (creating if needed) the SQLite database at `path` in WAL mode and applies
-// the schema migrations. Errors: io_error, corrupt.
-base::Result<std::unique_ptr<Database>> open_sqlite(const std::string& path);
 
 }  // namespace berth::meta

@@ -563,6 +563,44 @@ Status Registry::delete_manifest(const std::string& repository, std::string_view
   return {};
 }
 
+Status Registry::delete_repository(const std::string& repository) {
+  auto removed = meta_.delete_repository(repository);
+  // Every entry of the repository goes, whatever the outcome: the database is the truth.
+  const std::string tag_prefix = repository + ':';
+  const std::string digest_prefix = repository + '@';
+  invalidate([&] {
+    auto in_repository = [&](const std::string& key, const auto&) {
+      return key.compare(0, tag_prefix.size(), tag_prefix) == 0 ||
+             key.compare(0, digest_prefix.size(), digest_prefix) == 0;
+    };
+    manifests_.erase_if(in_repository);
+    links_.erase_if(in_repository);
+    tags_.erase_if(in_repository);
+  });
+  if (!removed) {
+    if (removed.error().code == base::Errc::not_found)
+      return make_error(ErrorCode::name_unknown, "repository name not known to registry", repository);
+    return internal("deleting a repository failed", removed.error());
+  }
+  return {};
+}
+
+Status Registry::add_tag(const std::string& repository, std::string_view digest_text, std::string_view tag) {
+  if (!oci::valid_tag(tag)) return make_error(ErrorCode::tag_invalid, "invalid tag", std::string(tag));
+  auto digest = parse_digest(digest_text);
+  if (!digest) return std::move(digest).error();
+  auto added = meta_.add_tag(repository, digest->str(), std::string(tag));
+  invalidate([&] { tags_.erase(tag_key(repository, tag)); });
+  if (!added) {
+    if (added.error().code == base::Errc::not_found)
+      return make_error(ErrorCode::manifest_unknown, "manifest unknown to registry", digest->str());
+    if (added.error().code == base::Errc::already_exists)
+      return make_error(ErrorCode::denied, "the tag exists already", std::string(tag));
+    return internal("adding a tag failed", added.error());
+  }
+  return {};
+}
+
 Result<std::vector<meta::ManifestRecord>> Registry::referrers(const std::string& repository,
                                                               std::string_view digest_text,
                                                               const std::string& artifact_type) {

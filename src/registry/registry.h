@@ -153,6 +153,13 @@ class Registry {
   Result<std::vector<meta::ManifestRecord>> referrers(const std::string& repository, std::string_view digest,
                                                       const std::string& artifact_type);
 
+  // --- management (the Harbor API) --------------------------------------------------
+  // Deletes a repository with its manifests and tags. Errors: NAME_UNKNOWN.
+  Status delete_repository(const std::string& repository);
+  // Points a new tag at a stored manifest. Errors: TAG_INVALID, MANIFEST_UNKNOWN,
+  // DIGEST_INVALID, DENIED (the tag exists already).
+  Status add_tag(const std::string& repository, std::string_view digest, std::string_view tag);
+
   // --- listings ------------------------------------------------------------------
   // Errors: NAME_UNKNOWN for a repository that does not exist.
   Result<std::vector<std::string>> list_tags(const std::string& repository, const meta::Page& page);

@@ -14,8 +14,9 @@
 #
 # CLIENT_SHOW_LOG=1 prints the server's log even when everything passed.
 #
-# The script also gets CLIENT_TMPDIR, a scratch directory that is removed afterwards, and
-# REGISTRY_KIND (berth or docker-registry).
+# The script also gets CLIENT_TMPDIR, a scratch directory that is removed afterwards,
+# REGISTRY_KIND (berth or docker-registry), REGISTRY_USER / REGISTRY_PASSWORD (Berth's admin)
+# and REGISTRY_AUTH_FILE (a .dockerconfigjson with those credentials, which the clients use).
 set -euo pipefail
 
 if (($# < 2)); then
@@ -98,10 +99,22 @@ export REGISTRY="127.0.0.1:$port"
 export REGISTRY_KIND="$kind"
 export CLIENT_TMPDIR="$tmp/work"
 
+# Credentials: Berth's first admin, and a Kubernetes-style .dockerconfigjson pull secret
+# holding them, which skopeo, podman and buildah read through REGISTRY_AUTH_FILE. The scripts
+# push to the projects "clients" (private) and "open" (public), created offline first.
+export REGISTRY_USER=admin
+export REGISTRY_PASSWORD="Berth-Admin-$RANDOM-Client"
+export REGISTRY_AUTH_FILE="$tmp/auth.json"
+printf '{"auths":{"%s":{"auth":"%s"}}}\n' "$REGISTRY" \
+  "$(printf '%s:%s' "$REGISTRY_USER" "$REGISTRY_PASSWORD" | base64 -w0)" >"$REGISTRY_AUTH_FILE"
+
 if [[ "$kind" == berth ]]; then
   [[ -x "$berth_binary" ]] || { echo "with_registry: berth binary '$berth_binary' is not executable" >&2; exit 1; }
   health_url="http://$REGISTRY/healthz"
-  "$berth_binary" serve --listen "$REGISTRY" --data "$data" </dev/null >"$log" 2>&1 &
+  export BERTH_ADMIN_PASSWORD="$REGISTRY_PASSWORD"
+  "$berth_binary" admin project create clients --data "$data" </dev/null >>"$log" 2>&1
+  "$berth_binary" admin project create open --public --data "$data" </dev/null >>"$log" 2>&1
+  "$berth_binary" serve --listen "$REGISTRY" --data "$data" </dev/null >>"$log" 2>&1 &
   server_pid=$!
 else
   command -v docker-registry >/dev/null || { echo "with_registry: docker-registry is not installed" >&2; exit 1; }

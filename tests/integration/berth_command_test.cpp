@@ -200,15 +200,19 @@ TEST_F(BerthCommandTest, ConfigFileSetsListenAndDataDirectory) {
                          "\nlog_level: warn\n");
   instance->options().standard_args = false;
   instance->options().extra_args = {"--config", config.string()};
+  ASSERT_TRUE(create_test_project(data));
   ASSERT_TRUE(instance->start());
 
   HttpClient client(instance->url());
+  client.set_basic_auth("admin", kAdminPassword);
+
   const Blob blob = random_blob(4096);
   Response pushed = push_blob(client, unique_repo(), blob);
   ASSERT_EQ(pushed.status, 201) << pushed;
   EXPECT_TRUE(fs::is_regular_file(blob_file(data, blob.digest))) << "the blob is not under data_dir " << data;
   EXPECT_TRUE(fs::exists(data / "meta.db"));
-  EXPECT_FALSE(fs::exists(instance->data_dir() / "blobs")) << "the fixture's default data dir was used";
+  EXPECT_FALSE(fs::exists(blob_file(instance->data_dir(), blob.digest)))
+      << "the fixture's default data dir was used";
   EXPECT_EQ(instance->stop(), 0) << instance->log_tail();
 }
 
@@ -321,6 +325,7 @@ TEST_F(BerthCommandTest, AbandonedUploadIsPurged) {
   auto instance = spawn(fast_purge());
   ASSERT_NE(instance, nullptr);
   HttpClient client(instance->url());
+  client.set_basic_auth("admin", kAdminPassword);
   const std::string repo = unique_repo();
   const Blob kept = random_blob(2000);
   ASSERT_EQ(push_blob(client, repo, kept).status, 201);
@@ -365,12 +370,15 @@ TEST_F(BerthCommandTest, ClientDisconnectDuringMonolithicPostLeavesNothing) {
   const std::string repo = unique_repo();
   const Blob blob = random_blob(200 * 1024);
   const std::string request = "POST " + with_query(uploads_path(repo), "digest", blob.digest) +
-                              " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/octet-stream\r\n"
+                              " HTTP/1.1\r\nHost: 127.0.0.1\r\n" + admin_authorization_line() +
+                              "Content-Type: application/octet-stream\r\n"
                               "Content-Length: " +
                               std::to_string(blob.data.size()) + "\r\n\r\n" + blob.data.substr(0, 70 * 1024);
   ASSERT_TRUE(raw_exchange(instance->url(), request, false, 1s).has_value()) << "cannot connect";
 
   HttpClient client(instance->url());
+  client.set_basic_auth("admin", kAdminPassword);
+
   EXPECT_TRUE(eventually([&] { return upload_files(instance->data_dir()).empty(); }, 4s))
       << "upload data left after a client disconnect: " << upload_files(instance->data_dir()).front();
   Response head = client.head(blob_path(repo, blob.digest));
@@ -400,9 +408,13 @@ TEST_F(BerthCommandTest, ServesTlsWithTheGivenCertificate) {
   ASSERT_TRUE(instance->start());
   ASSERT_TRUE(instance->url().starts_with("https://")) << instance->url();
 
+  // /v2/ over TLS answers (401: the challenge that sends clients to the token service).
   TlsAnswer answer = tls_get(instance->url() + "/v2/", cert.string());
   ASSERT_EQ(answer.code, CURLE_OK) << curl_easy_strerror(answer.code);
-  EXPECT_EQ(answer.status, 200) << answer.body;
+  EXPECT_EQ(answer.status, 401) << answer.body;
+  TlsAnswer health = tls_get(instance->url() + "/healthz", cert.string());
+  ASSERT_EQ(health.code, CURLE_OK) << curl_easy_strerror(health.code);
+  EXPECT_EQ(health.status, 200) << health.body;
 
   // The certificate is what Berth presents: without trusting it, verification fails.
   TlsAnswer untrusted = tls_get(instance->url() + "/v2/", "");
@@ -410,6 +422,7 @@ TEST_F(BerthCommandTest, ServesTlsWithTheGivenCertificate) {
 
   // Plain HTTP to the TLS port fails at once instead of hanging.
   HttpClient plain("http://" + listen_on(instance->port()));
+  plain.set_basic_auth("admin", kAdminPassword);
   plain.set_timeout(5s);
   const auto started = Clock::now();
   Response r = plain.get("/v2/");
@@ -427,6 +440,7 @@ TEST_F(BerthCommandTest, FsckReportsARowWithoutItsBlob) {
   auto instance = spawn();
   ASSERT_NE(instance, nullptr);
   HttpClient client(instance->url());
+  client.set_basic_auth("admin", kAdminPassword);
   const Blob lost = random_blob(3000);
   const Blob intact = random_blob(3000);
   ASSERT_EQ(push_blob(client, unique_repo(), lost).status, 201);
@@ -477,6 +491,7 @@ TEST_F(BerthCommandTest, SecondServerOnTheSameDataDirectoryExits) {
 
   // The first one keeps serving.
   HttpClient client(instance->url());
+  client.set_basic_auth("admin", kAdminPassword);
   EXPECT_EQ(client.get("/healthz").status, 200);
   EXPECT_EQ(push_blob(client, unique_repo(), random_blob(100)).status, 201);
   EXPECT_EQ(instance->stop(), 0) << instance->log_tail();
@@ -536,6 +551,7 @@ TEST_F(BerthCommandTest, SigtermLetsAnInFlightUploadFinish) {
   auto instance = spawn();
   ASSERT_NE(instance, nullptr);
   HttpClient client(instance->url());
+  client.set_basic_auth("admin", kAdminPassword);
   const std::string repo = unique_repo();
   Response started = start_upload(client, repo);
   ASSERT_EQ(started.status, 202) << started;
@@ -544,7 +560,8 @@ TEST_F(BerthCommandTest, SigtermLetsAnInFlightUploadFinish) {
   RawConnection connection(instance->port());
   ASSERT_TRUE(connection.connected());
   ASSERT_TRUE(connection.send_all("PATCH " + path_of(started.header("Location")) +
-                                  " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/octet-stream\r\n"
+                                  " HTTP/1.1\r\nHost: 127.0.0.1\r\n" + admin_authorization_line() +
+                                  "Content-Type: application/octet-stream\r\n"
                                   "Content-Length: " +
                                   std::to_string(body.size()) + "\r\n\r\n" +
                                   body.substr(0, body.size() / 2)));
@@ -566,6 +583,7 @@ TEST_F(BerthCommandTest, SigtermLetsAnInFlightUploadFinish) {
   // The bytes are in the upload after a restart.
   ASSERT_TRUE(instance->start());
   HttpClient after(instance->url());
+  after.set_basic_auth("admin", kAdminPassword);
   Response status = after.get(started.header("Location"));
   EXPECT_EQ(status.status, 204) << status;
   EXPECT_EQ(status.header("Range"), "0-" + std::to_string(body.size() - 1)) << status;

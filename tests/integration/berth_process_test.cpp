@@ -104,6 +104,7 @@ TEST_F(BerthProcessTest, KillNineDuringPushesLosesNothingAcknowledged) {
 
   std::thread pusher([&] {
     HttpClient pushing(registry().url());
+    pushing.set_basic_auth("admin", kAdminPassword);
     pushing.set_timeout(10s);
     for (int i = 0; !killed; ++i) {
       const Image image = make_image(2, 8 * 1024);

@@ -251,8 +251,8 @@ TEST_F(ErrorsTest, TruncatedBodyFromADisconnectingClientLeavesNoBlob) {
   const std::string host = registry().url().substr(registry().url().find("://") + 3);
   auto send_half_and_vanish = [&](const std::string& target) {
     std::string head =
-        "PUT " + target + " HTTP/1.1\r\nHost: " + host +
-        "\r\nContent-Type: application/octet-stream\r\nContent-Length: " + std::to_string(blob.data.size()) +
+        "PUT " + target + " HTTP/1.1\r\nHost: " + host + "\r\n" + admin_authorization_line() +
+        "Content-Type: application/octet-stream\r\nContent-Length: " + std::to_string(blob.data.size()) +
         "\r\n\r\n";
     if (target.starts_with(uploads_path(repo_) + "?")) head.replace(0, 3, "POST");
     ASSERT_TRUE(raw_exchange(registry().url(), head + blob.data.substr(0, blob.data.size() / 2), false, 0ms));
@@ -283,8 +283,9 @@ TEST_F(ErrorsTest, BodyLongerThanContentLengthStoresOnlyTheAnnouncedBytes) {
   const std::string longer = announced + "-and trailing bytes that are no request\r\n\r\n";
   const std::string host = registry().url().substr(registry().url().find("://") + 3);
   const std::string request =
-      "POST " + with_query(uploads_path(repo_), "digest", digest) + " HTTP/1.1\r\nHost: " + host +
-      "\r\nContent-Type: application/octet-stream\r\nContent-Length: " + std::to_string(announced.size()) +
+      "POST " + with_query(uploads_path(repo_), "digest", digest) + " HTTP/1.1\r\nHost: " + host + "\r\n" +
+      admin_authorization_line() +
+      "Content-Type: application/octet-stream\r\nContent-Length: " + std::to_string(announced.size()) +
       "\r\n\r\n" + longer;
   auto reply = raw_exchange(registry().url(), request, true, 2000ms);
   ASSERT_TRUE(reply);
@@ -306,6 +307,7 @@ TEST_F(ErrorsTest, HeaderBlockOver16KiBAnswers431) {
   Response r = client().get("/v2/", {{"X-Padding", std::string(20 * 1024, 'h')}});
   EXPECT_EQ(r.status, 431) << r;
   HttpClient fresh(registry().url());
+  fresh.set_basic_auth("admin", kAdminPassword);
   EXPECT_EQ(fresh.get("/v2/", {{"X-Padding", std::string(8 * 1024, 'h')}}).status, 200);
 }
 

@@ -154,6 +154,14 @@ Response HttpClient::send(const Request& request) {
     headers = curl_slist_append(headers, line.c_str());
   }
   headers = curl_slist_append(headers, "Expect:");  // no "100-continue" round trip
+  if (basic_auth_ && !integration::has_header(request.headers, "Authorization")) {
+    curl_easy_setopt(curl, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
+    curl_easy_setopt(curl, CURLOPT_USERNAME, basic_auth_->first.c_str());
+    curl_easy_setopt(curl, CURLOPT_PASSWORD, basic_auth_->second.c_str());
+  } else {
+    curl_easy_setopt(curl, CURLOPT_USERNAME, nullptr);
+    curl_easy_setopt(curl, CURLOPT_PASSWORD, nullptr);
+  }
 
   UploadSource source;
   if (request.body) {
@@ -283,6 +291,14 @@ std::optional<std::string> raw_exchange(const std::string& base_url, std::string
   }
   close(fd);
   return reply;
+}
+
+void HttpClient::set_basic_auth(std::string user, std::string password) {
+  basic_auth_.emplace(std::move(user), std::move(password));
+}
+
+void HttpClient::clear_auth() {
+  basic_auth_.reset();
 }
 
 }  // namespace berth::integration

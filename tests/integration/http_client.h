@@ -69,10 +69,15 @@ class HttpClient {
   std::string absolute(std::string_view target) const;
   const std::string& base_url() const { return base_url_; }
   void set_timeout(std::chrono::milliseconds timeout) { timeout_ = timeout; }
+  // Sends HTTP basic credentials with every request that does not set its own
+  // Authorization header, until clear_auth().
+  void set_basic_auth(std::string user, std::string password);
+  void clear_auth();
 
  private:
   std::string base_url_;
   std::chrono::milliseconds timeout_{60'000};
+  std::optional<std::pair<std::string, std::string>> basic_auth_;
   void* curl_ = nullptr;  // CURL*, kept for connection reuse
 };
 

@@ -3,6 +3,7 @@
 #include <curl/curl.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <openssl/evp.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -218,7 +219,25 @@ std::unique_ptr<RegistryInstance> RegistryInstance::prepare_berth(std::string* e
     return nullptr;
   }
   instance->url_ = instance->base_url();
+  if (!instance->options_.environment.contains("BERTH_ADMIN_PASSWORD"))
+    instance->options_.environment["BERTH_ADMIN_PASSWORD"] = kAdminPassword;
+  // The project the tests' repositories live in, created offline as an operator would.
+  if (auto created = create_test_project(instance->data_dir_); !created) {
+    *error = created.message();
+    return nullptr;
+  }
   return instance;
+}
+
+::testing::AssertionResult create_test_project(const fs::path& data_dir) {
+  std::string output;
+  int status =
+      run_berth_command({"admin", "project", "create", kTestProject, "--data", data_dir.string()}, &output,
+                        std::chrono::seconds(60), {{"BERTH_ADMIN_PASSWORD", kAdminPassword}});
+  if (status != 0)
+    return ::testing::AssertionFailure()
+           << "berth admin project create failed (" << status << "): " << output;
+  return ::testing::AssertionSuccess();
 }
 
 RegistryInstance::~RegistryInstance() {
@@ -343,6 +362,16 @@ std::string unique_repo(std::string_view suffix) {
   return name;
 }
 
+std::string admin_authorization_line() {
+  const std::string credentials = std::string("admin:") + kAdminPassword;
+  std::string encoded(4 * ((credentials.size() + 2) / 3) + 1, '\0');
+  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(encoded.data()),
+                          reinterpret_cast<const unsigned char*>(credentials.data()),
+                          static_cast<int>(credentials.size()));
+  encoded.resize(static_cast<std::size_t>(n));
+  return "Authorization: Basic " + encoded + "\r\n";
+}
+
 std::unique_ptr<RegistryInstance> RegistryTest::shared_;
 std::string RegistryTest::setup_error_;
 
@@ -358,6 +387,7 @@ void RegistryTest::TearDownTestSuite() {
 void RegistryTest::SetUp() {
   if (!shared_) GTEST_FAIL() << "no registry to test: " << setup_error_;
   client_ = std::make_unique<HttpClient>(shared_->url());
+  client_->set_basic_auth("admin", kAdminPassword);
 }
 
 void DedicatedBerthTest::SetUp() {
@@ -366,6 +396,7 @@ void DedicatedBerthTest::SetUp() {
   instance_ = RegistryInstance::spawn_berth(&error);
   if (!instance_) GTEST_FAIL() << "cannot start berth: " << error;
   client_ = std::make_unique<HttpClient>(instance_->url());
+  client_->set_basic_auth("admin", kAdminPassword);
 }
 
 void DedicatedBerthTest::TearDown() {
@@ -375,6 +406,7 @@ void DedicatedBerthTest::TearDown() {
 
 void DedicatedBerthTest::reconnect() {
   client_ = std::make_unique<HttpClient>(instance_->url());
+  client_->set_basic_auth("admin", kAdminPassword);
 }
 
 }  // namespace berth::integration

@@ -26,6 +26,18 @@
 
 namespace berth::integration {
 
+// The password of the "admin" user of every Berth the tests spawn (BERTH_ADMIN_PASSWORD).
+inline constexpr const char* kAdminPassword = "Berth-Admin-1";
+// The private project every spawned Berth has, where unique_repo() names live.
+inline constexpr const char* kTestProject = "it";
+
+// Creates project kTestProject in a data directory with `berth admin project create`
+// (the server must not be running there). The first admin gets kAdminPassword.
+::testing::AssertionResult create_test_project(const std::filesystem::path& data_dir);
+
+// "Authorization: Basic ...\r\n" for the admin: a header line for raw requests.
+std::string admin_authorization_line();
+
 // True when REGISTRY_URL names an external registry to test instead of Berth.
 bool using_external_registry();
 // The berth executable: $BERTH_BINARY, else the build's own.
@@ -119,6 +131,7 @@ std::string unique_repo(std::string_view suffix = "");
 
 // Fixture whose test suite shares one registry (spawned in SetUpTestSuite). Tests must
 // use their own repositories (unique_repo()) so that they do not see each other.
+// client() signs in as admin (basic auth) unless the test calls client().clear_auth().
 class RegistryTest : public ::testing::Test {
  public:
   static void SetUpTestSuite();
@@ -138,7 +151,8 @@ class RegistryTest : public ::testing::Test {
 };
 
 // Fixture with a Berth process of its own per test, for restarts and crashes. Skips when
-// REGISTRY_URL is set: those tests are about Berth, not about the protocol.
+// REGISTRY_URL is set: those tests are about Berth, not about the protocol. client()
+// signs in as admin, as in RegistryTest.
 class DedicatedBerthTest : public ::testing::Test {
  protected:
   void SetUp() override;

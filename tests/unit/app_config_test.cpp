@@ -328,11 +328,15 @@ TEST_F(ConfigTest, ConfigKeysNameTheirEnvironmentVariables) {
 
 // Every key documented by config_keys() can be set through its environment variable.
 TEST_F(ConfigTest, EveryKeyIsSettableThroughItsEnvironmentVariable) {
-  const std::map<std::string, std::string> samples = {
-      {"listen", "127.0.0.1:7000"}, {"data_dir", "/d"},
-      {"log_level", "warn"},        {"tls.certificate", "/c.pem"},
-      {"tls.private_key", "/k"},    {"limits.shutdown_grace", "5s"},
-      {"uploads.max_age", "5s"},    {"uploads.purge_interval", "5s"}};
+  const std::map<std::string, std::string> samples = {{"listen", "127.0.0.1:7000"},
+                                                      {"data_dir", "/d"},
+                                                      {"log_level", "warn"},
+                                                      {"tls.certificate", "/c.pem"},
+                                                      {"tls.private_key", "/k"},
+                                                      {"limits.shutdown_grace", "5s"},
+                                                      {"uploads.max_age", "5s"},
+                                                      {"uploads.purge_interval", "5s"},
+                                                      {"auth.project_creation", "adminonly"}};
   for (const ConfigKey& key : config_keys()) {
     auto sample = samples.find(key.path);
     const std::string value = sample == samples.end() ? "7" : sample->second;  // the rest are numbers

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "meta/database.h"
+#include "meta/sqlite.h"
 
 namespace berth::meta {
 namespace {
@@ -56,7 +57,7 @@ class MetaSqliteTest : public ::testing::Test {
     db_.reset();
     auto opened = open_sqlite(path());
     ASSERT_TRUE(opened.ok()) << opened.error().message;
-    db_ = std::move(opened).value();
+    db_ = std::move(opened->registry);
   }
 
   void put(const ManifestRecord& m, const std::string& tag = "", const ManifestReferences& refs = {}) {

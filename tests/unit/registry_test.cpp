@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "meta/sqlite.h"
 #include "oci/media_types.h"
 
 namespace berth::registry {
@@ -42,7 +43,7 @@ class RegistryTest : public ::testing::Test {
     blobs_ = std::move(blobs).value();
     auto meta = meta::open_sqlite(dir_ + "/meta.db");
     ASSERT_TRUE(meta) << meta.error().message;
-    meta_ = std::move(meta).value();
+    meta_ = std::move(meta->registry);
     registry_ = std::make_unique<Registry>(*blobs_, *meta_, Options{});
     ASSERT_TRUE(registry_->recover());
   }
@@ -396,6 +397,35 @@ class PausingDatabase : public meta::Database {
                                                             const meta::ManifestReferences& refs) override {
     return inner_.missing_references(r, refs);
   }
+  base::Result<meta::Listing<meta::RepositorySummary>> list_repository_summaries(
+      const std::string& p, const meta::ListQuery& q) override {
+    return inner_.list_repository_summaries(p, q);
+  }
+  base::Result<std::optional<meta::RepositorySummary>> repository_summary(const std::string& r) override {
+    return inner_.repository_summary(r);
+  }
+  base::Status set_repository_description(const std::string& r, const std::string& d) override {
+    return inner_.set_repository_description(r, d);
+  }
+  base::Status delete_repository(const std::string& r) override { return inner_.delete_repository(r); }
+  base::Result<meta::Listing<meta::ArtifactRecord>> list_artifacts(const std::string& r,
+                                                                   const meta::ListQuery& q) override {
+    return inner_.list_artifacts(r, q);
+  }
+  base::Result<std::optional<meta::ArtifactRecord>> get_artifact(const std::string& r,
+                                                                 const std::string& d) override {
+    return inner_.get_artifact(r, d);
+  }
+  base::Status add_tag(const std::string& r, const std::string& d, const std::string& t) override {
+    return inner_.add_tag(r, d, t);
+  }
+  base::Status record_pulls(const std::vector<meta::PullRecord>& p) override {
+    return inner_.record_pulls(p);
+  }
+  base::Result<std::int64_t> count_repositories(const std::string& p) override {
+    return inner_.count_repositories(p);
+  }
+  base::Result<std::int64_t> storage_used(const std::string& p) override { return inner_.storage_used(p); }
   base::Status create_upload(const meta::UploadRecord& u) override { return inner_.create_upload(u); }
   base::Result<std::optional<meta::UploadRecord>> get_upload(const std::string& id) override {
     return inner_.get_upload(id);

@@ -4,22 +4,31 @@
 
 #include <string>
 
+#include "api/auth/authenticate.h"
 #include "api/oci/routes.h"
+#include "events/activity.h"
 #include "http/exchange.h"
 #include "registry/registry.h"
 
 namespace berth::api::oci {
 
-// What the router found in the path: /v2/<name>/<resource>/<reference>.
+// What the router found in the path (/v2/<name>/<resource>/<reference>) and who asks.
 struct Route {
   std::string name;       // repository name, not yet validated
   std::string reference;  // digest, tag or upload id (percent-decoded); may be empty
+  iam::Principal principal;
 };
 
 struct Context {
   registry::Registry& registry;
+  auth::Authenticator& auth;
+  events::Activity& activity;
   Options options;
 };
+
+// Queues an audit record for the request's principal (resource_type "artifact").
+void audit(Context& context, const http::Exchange& exchange, const Route& route, std::string operation,
+           std::string resource);
 
 using Awaitable = boost::asio::awaitable<http::Response>;
 

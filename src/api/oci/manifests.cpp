@@ -49,6 +49,13 @@ http::Response manifest_response(const registry::ManifestContent& content, bool 
   return response;
 }
 
+// "repo:tag" for a tag reference, "repo@digest" otherwise: how the audit log names it.
+std::string artifact_name(const Route& route, const std::string& digest) {
+  bool by_digest = route.reference.find(':') != std::string::npos;
+  return by_digest || route.reference.empty() ? route.name + "@" + digest
+                                              : route.name + ":" + route.reference;
+}
+
 Awaitable get_manifest(Context& context, http::Exchange& exchange, const Route& route, bool head) {
   auto& registry = context.registry;
   std::optional<registry::ManifestContent> content = registry.cached_manifest(route.name, route.reference);
@@ -67,11 +74,17 @@ Awaitable get_manifest(Context& context, http::Exchange& exchange, const Route& 
     response.body.clear();
     response.content_length_override.reset();
   }
+  if (!head) {
+    bool by_digest = route.reference.find(':') != std::string::npos;
+    context.activity.pulled(
+        meta::PullRecord{route.name, content->digest, by_digest ? "" : route.reference, {}});
+    audit(context, exchange, route, "pull", artifact_name(route, content->digest));
+  }
   co_return response;
 }
 
 Awaitable put_manifest(Context& context, http::Exchange& exchange, const Route& route) {
-  auto body = co_await read_small_body(exchange, berth::oci::kMaxManifestSize);
+  auto body = co_await http::read_small_body(exchange, berth::oci::kMaxManifestSize);
   if (body.too_large)
     co_return error_response(ErrorCode::manifest_invalid, "manifest too large",
                              "limit is " + std::to_string(berth::oci::kMaxManifestSize) + " bytes");
@@ -84,6 +97,7 @@ Awaitable put_manifest(Context& context, http::Exchange& exchange, const Route& 
   if (!stored) {
     co_return error_response(stored.error());
   }
+  audit(context, exchange, route, "create", artifact_name(route, stored->digest));
   http::Response response = empty_response(201);
   response.headers.set("Location", "/v2/" + route.name + "/manifests/" + stored->digest);
   response.headers.set("Docker-Content-Digest", stored->digest);
@@ -96,6 +110,7 @@ Awaitable delete_manifest(Context& context, http::Exchange& exchange, const Rout
   co_await exchange.run_blocking(
       [&] { deleted = context.registry.delete_manifest(route.name, route.reference); });
   if (!deleted) co_return error_response(deleted.error());
+  audit(context, exchange, route, "delete", artifact_name(route, route.reference));
   co_return empty_response(202);
 }
 

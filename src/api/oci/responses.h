@@ -5,6 +5,7 @@
 #include <string>
 #include <string_view>
 
+#include "http/body.h"
 #include "http/exchange.h"
 #include "http/message.h"
 #include "oci/errors.h"
@@ -35,13 +36,5 @@ struct PageSize {
   std::optional<http::Response> error;
 };
 PageSize parse_page_size(const http::Request& request);
-
-// Reads the whole request body up to `limit` bytes. nullopt if the body is larger, the
-// client went away, or it is malformed; `too_large` tells the first case apart.
-struct BodyText {
-  std::optional<std::string> text;
-  bool too_large = false;
-};
-boost::asio::awaitable<BodyText> read_small_body(http::Exchange& exchange, std::size_t limit);
 
 }  // namespace berth::api::oci

@@ -65,6 +65,36 @@ Parsed parse_path(std::string_view path) {
   return parsed;
 }
 
+// What the request needs to be allowed: reads need pull, writes push, deletes delete.
+auth::Need need_of(const Parsed& parsed, http::Method method) {
+  auth::Need need;
+  switch (parsed.resource) {
+    case Resource::base:
+    case Resource::unknown:
+      return need;
+    case Resource::catalog:
+      need.kind = auth::Need::Kind::catalog;
+      return need;
+    case Resource::blob:
+    case Resource::manifest:
+    case Resource::tags:
+    case Resource::referrers:
+      need.action =
+          method == http::Method::del ? "delete"
+          : (method == http::Method::put || method == http::Method::post || method == http::Method::patch)
+              ? "push"
+              : "pull";
+      break;
+    case Resource::upload_start:
+    case Resource::upload:
+      need.action = "push";
+      break;
+  }
+  need.kind = auth::Need::Kind::repository;
+  need.repository = parsed.route.name;
+  return need;
+}
+
 http::Response api_base(const http::Exchange& exchange) {
   auto method = exchange.request().method;
   if (method != http::Method::get && method != http::Method::head)
@@ -79,6 +109,9 @@ boost::asio::awaitable<http::Response> dispatch(Context& context, http::Exchange
     if (auto valid = registry::Registry::check_name(parsed.route.name); !valid)
       co_return error_response(valid.error());
   }
+  auto decision = co_await context.auth.authorize(exchange, need_of(parsed, exchange.request().method));
+  if (decision.refusal) co_return std::move(*decision.refusal);
+  parsed.route.principal = std::move(decision.principal);
   switch (parsed.resource) {
     case Resource::base:
       co_return api_base(exchange);
@@ -104,8 +137,22 @@ boost::asio::awaitable<http::Response> dispatch(Context& context, http::Exchange
 
 }  // namespace
 
-http::Handler make_handler(registry::Registry& registry, Options options) {
-  auto context = std::make_shared<Context>(Context{registry, options});
+void audit(Context& context, const http::Exchange& exchange, const Route& route, std::string operation,
+           std::string resource) {
+  meta::AuditRecord record;
+  record.username = route.principal.name;
+  record.client_ip = exchange.request().remote_address;
+  record.operation = std::move(operation);
+  record.resource_type = "artifact";
+  record.resource = std::move(resource);
+  record.project = route.name.substr(0, route.name.find('/'));
+  record.result = "success";
+  context.activity.audit(std::move(record));
+}
+
+http::Handler make_handler(registry::Registry& registry, auth::Authenticator& auth,
+                           events::Activity& activity, Options options) {
+  auto context = std::make_shared<Context>(Context{registry, auth, activity, options});
   return [context](http::Exchange& exchange) -> boost::asio::awaitable<http::Response> {
     http::Response response = co_await dispatch(*context, exchange);
     response.headers.set("Docker-Distribution-API-Version", "registry/2.0");

@@ -3,6 +3,8 @@
 
 #include <cstddef>
 
+#include "api/auth/authenticate.h"
+#include "events/activity.h"
 #include "http/exchange.h"
 #include "registry/registry.h"
 
@@ -14,7 +16,10 @@ struct Options {
   std::size_t max_page_size = 10000;
 };
 
-// Serves every /v2/ route of the distribution spec. `registry` must outlive the handler.
-http::Handler make_handler(registry::Registry& registry, Options options);
+// Serves every /v2/ route of the distribution spec, each request authorized by `auth`
+// (anonymous, basic or bearer). Pushes, pulls and deletes of manifests are audited and
+// pulls counted through `activity`. The arguments must outlive the handler.
+http::Handler make_handler(registry::Registry& registry, auth::Authenticator& auth,
+                           events::Activity& activity, Options options);
 
 }  // namespace berth::api::oci

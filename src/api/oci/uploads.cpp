@@ -105,7 +105,12 @@ Awaitable start(Context& context, http::Exchange& exchange, const Route& route) 
   auto from = request.query_param("from");
   if (mount && from) {
     std::optional<registry::BlobInfo> mounted;
-    co_await exchange.run_blocking([&] { mounted = context.registry.mount_blob(route.name, *from, *mount); });
+    // The blob is shared only from a repository the principal may pull from.
+    auth::Need source{auth::Need::Kind::repository, *from, "pull"};
+    co_await exchange.run_blocking([&] {
+      if (context.auth.permits(route.principal, source))
+        mounted = context.registry.mount_blob(route.name, *from, *mount);
+    });
     if (mounted) co_return blob_created(route.name, *mounted);
   }
   // A mount without `from` is not attempted: a blob is only shared from a repository

@@ -1,0 +1,36 @@
+// The management API (/api/v2.0/..., Harbor's paths and JSON shapes) and the portal's
+// session endpoints (/c/login, /c/logout) as http::Handlers.
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include "events/activity.h"
+#include "http/exchange.h"
+#include "iam/service.h"
+#include "meta/database.h"
+#include "registry/registry.h"
+
+namespace berth::api::rest {
+
+struct Context {
+  iam::Service& iam;
+  registry::Registry& registry;
+  meta::Database& metadata;
+  events::Activity& activity;
+  std::string version;       // Berth's version, for /systeminfo
+  std::string external_url;  // configured external URL; "" = derived from each request
+  bool tls = false;          // the server itself speaks TLS (session cookies get Secure)
+  std::chrono::seconds session_lifetime{std::chrono::hours(8)};
+};
+
+// Serves /api/v2.0/... . Authenticates each request by basic auth or by the portal
+// session cookie "sid" (unsafe methods then need the X-Harbor-CSRF-Token header that
+// responses to session requests carry). The context must outlive the handler.
+http::Handler make_handler(Context& context);
+
+// Serves POST /c/login (form fields principal, password: sets the session cookie and
+// answers 200) and POST /c/logout.
+http::Handler make_session_handler(Context& context);
+
+}  // namespace berth::api::rest

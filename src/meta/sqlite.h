@@ -1,0 +1,25 @@
+// The SQLite back end of the metadata: one database file behind both interfaces.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "base/result.h"
+#include "meta/database.h"
+#include "meta/iam_database.h"
+
+namespace berth::meta {
+
+// Both interfaces over one file; they share its writer connection and reader pool, so
+// they may be used together from any thread.
+struct SqliteMetadata {
+  std::unique_ptr<Database> registry;
+  std::unique_ptr<IamDatabase> iam;
+};
+
+// Opens (creating if needed) the SQLite database at `path` in WAL mode and applies
+// the schema migrations. Errors: io_error, corrupt, unsupported (written by a newer
+// Berth).
+base::Result<SqliteMetadata> open_sqlite(const std::string& path);
+
+}  // namespace berth::meta

@@ -1,0 +1,96 @@
+// SqliteDatabase: the SQLite implementation of meta::Database over a shared sqlite::Core.
+// Internal to src/meta; its methods live in sqlite_database.cpp (the distribution API's
+// calls) and sqlite_management.cpp (the management API's reads). Thread-safe.
+#pragma once
+
+#include <memory>
+
+#include "meta/database.h"
+#include "meta/sqlite_core.h"
+
+namespace berth::meta::sqlite {
+
+class SqliteDatabase final : public Database {
+ public:
+  explicit SqliteDatabase(std::shared_ptr<Core> core) : core_(std::move(core)) {}
+
+  // blobs
+  base::Status begin_blob(const std::string& digest) override;
+  base::Status commit_blob(const std::string& repository, const std::string& digest, std::int64_t size,
+                           const std::string& upload_id) override;
+  base::Result<std::vector<std::string>> take_pending_blobs() override;
+  base::Status add_blob(const std::string& digest, std::int64_t size) override;
+  base::Result<std::optional<std::int64_t>> blob_size(const std::string& digest) override;
+  base::Result<std::optional<std::int64_t>> linked_blob_size(const std::string& repository,
+                                                             const std::string& digest) override;
+  base::Status link_blob(const std::string& repository, const std::string& digest) override;
+  base::Status unlink_blob(const std::string& repository, const std::string& digest) override;
+  base::Result<std::vector<std::pair<std::string, std::int64_t>>> all_blobs() override;
+  base::Result<std::vector<std::string>> remove_unreferenced_blobs() override;
+
+  // manifests and tags
+  base::Status put_manifest(const ManifestRecord& manifest, const ManifestReferences& refs,
+                            const std::string& tag) override;
+  base::Result<std::optional<ManifestRecord>> get_manifest(const std::string& repository,
+                                                           const std::string& digest) override;
+  base::Result<std::optional<std::string>> resolve_tag(const std::string& repository,
+                                                       const std::string& tag) override;
+  base::Status delete_manifest(const std::string& repository, const std::string& digest) override;
+  base::Status delete_tag(const std::string& repository, const std::string& tag) override;
+  base::Result<std::vector<std::string>> list_tags(const std::string& repository, const Page& page) override;
+  base::Result<std::vector<std::string>> tags_of(const std::string& repository,
+                                                 const std::string& digest) override;
+  base::Result<std::vector<std::string>> list_repositories(const Page& page) override;
+  base::Result<bool> repository_exists(const std::string& repository) override;
+  base::Result<std::vector<ManifestRecord>> referrers(const std::string& repository,
+                                                      const std::string& digest) override;
+  base::Result<ManifestReferences> missing_references(const std::string& repository,
+                                                      const ManifestReferences& refs) override;
+
+  // management reads
+  base::Result<Listing<RepositorySummary>> list_repository_summaries(const std::string& project,
+                                                                     const ListQuery& query) override;
+  base::Result<std::optional<RepositorySummary>> repository_summary(const std::string& repository) override;
+  base::Status set_repository_description(const std::string& repository,
+                                          const std::string& description) override;
+  base::Status delete_repository(const std::string& repository) override;
+  base::Result<Listing<ArtifactRecord>> list_artifacts(const std::string& repository,
+                                                       const ListQuery& query) override;
+  base::Result<std::optional<ArtifactRecord>> get_artifact(const std::string& repository,
+                                                           const std::string& digest) override;
+  base::Status add_tag(const std::string& repository, const std::string& digest,
+                       const std::string& tag) override;
+  base::Status record_pulls(const std::vector<PullRecord>& pulls) override;
+  base::Result<std::int64_t> count_repositories(const std::string& prefix) override;
+  base::Result<std::int64_t> storage_used(const std::string& prefix) override;
+
+  // uploads
+  base::Status create_upload(const UploadRecord& upload) override;
+  base::Result<std::optional<UploadRecord>> get_upload(const std::string& id) override;
+  base::Status delete_upload(const std::string& id) override;
+  base::Result<std::vector<UploadRecord>> uploads_started_before(TimePoint cutoff) override;
+
+  // health
+  base::Status check() override;
+  base::Status integrity_check() override;
+
+ private:
+  std::shared_ptr<Core> core_;
+};
+
+// --- helpers shared by the two source files -----------------------------------------
+
+// The id of the named repository, if it exists.
+base::Result<std::optional<std::int64_t>> find_repository(Connection& c, const std::string& name);
+// Marks a repository as changed now (a push, a tag change, a description change).
+base::Status touch_repository(Connection& c, std::int64_t repository_id, std::int64_t now);
+
+// Selects the columns manifest_from_row reads (as columns 0..7), from repositories r joined
+// with manifests m. A macro so that statements stay compile-time text (cached).
+#define BERTH_SQLITE_MANIFEST_COLUMNS \
+  "r.name, m.digest, m.media_type, m.artifact_type, m.size, m.subject, m.annotations, m.created_at"
+#define BERTH_SQLITE_SELECT_MANIFESTS \
+  "SELECT " BERTH_SQLITE_MANIFEST_COLUMNS " FROM repositories r JOIN manifests m ON m.repository_id = r.id "
+ManifestRecord manifest_from_row(const Statement& stmt);
+
+}  // namespace berth::meta::sqlite

@@ -1,0 +1,192 @@
+#include "meta/sqlite_schema.h"
+
+#include <iterator>
+
+namespace berth::meta::sqlite {
+namespace {
+
+// Timestamps are unix milliseconds. Empty subjects are stored as NULL.
+constexpr const char* kSchemaV1 = R"sql(
+CREATE TABLE repositories (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  created_at INTEGER NOT NULL
+);
+CREATE TABLE blobs (
+  digest TEXT PRIMARY KEY,
+  size INTEGER NOT NULL,
+  created_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE pending_blobs (
+  digest TEXT PRIMARY KEY,
+  created_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE repository_blobs (
+  repository_id INTEGER NOT NULL REFERENCES repositories(id) ON DELETE CASCADE,
+  digest TEXT NOT NULL REFERENCES blobs(digest),
+  PRIMARY KEY (repository_id, digest)
+) WITHOUT ROWID;
+CREATE INDEX repository_blobs_by_digest ON repository_blobs(digest);
+CREATE TABLE manifests (
+  repository_id INTEGER NOT NULL REFERENCES repositories(id) ON DELETE CASCADE,
+  digest TEXT NOT NULL REFERENCES blobs(digest),
+  media_type TEXT NOT NULL,
+  artifact_type TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  subject TEXT,
+  annotations TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (repository_id, digest)
+) WITHOUT ROWID;
+CREATE INDEX manifests_by_subject ON manifests(repository_id, subject);
+CREATE INDEX manifests_by_digest ON manifests(digest);
+CREATE TABLE manifest_references (
+  repository_id INTEGER NOT NULL,
+  manifest_digest TEXT NOT NULL,
+  kind TEXT NOT NULL CHECK (kind IN ('blob', 'manifest')),
+  child_digest TEXT NOT NULL,
+  PRIMARY KEY (repository_id, manifest_digest, kind, child_digest),
+  FOREIGN KEY (repository_id, manifest_digest)
+    REFERENCES manifests(repository_id, digest) ON DELETE CASCADE
+) WITHOUT ROWID;
+CREATE INDEX manifest_references_by_child ON manifest_references(child_digest);
+CREATE TABLE tags (
+  repository_id INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  digest TEXT NOT NULL,
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (repository_id, name),
+  FOREIGN KEY (repository_id, digest) REFERENCES manifests(repository_id, digest) ON DELETE CASCADE
+) WITHOUT ROWID;
+CREATE INDEX tags_by_digest ON tags(repository_id, digest);
+CREATE TABLE uploads (
+  id TEXT PRIMARY KEY,
+  repository TEXT NOT NULL,
+  started_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX uploads_by_start ON uploads(started_at);
+)sql";
+
+// V2: what the management API reads (repository description, pull counts and times, last
+// update), and identities and access: users, projects with their metadata and members,
+// robot accounts with their permissions, portal sessions, the audit log.
+//
+// pulled_at = 0 means never pulled. repositories.updated_at starts as the latest of the
+// repository's creation, its manifests' pushes and its tags' moves.
+// Identity ids use AUTOINCREMENT so that an id is never reused after a delete: a stale
+// reference (a token, a log line, a project's owner id) can never name someone else.
+// users.email is '' when absent; only non-empty emails must be unique.
+// robots.project_id is NULL for system robots (the API says 0), so that deleting a
+// project removes its robots by cascade.
+constexpr const char* kSchemaV2 = R"sql(
+ALTER TABLE repositories ADD COLUMN description TEXT NOT NULL DEFAULT '';
+ALTER TABLE repositories ADD COLUMN pull_count INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE repositories ADD COLUMN updated_at INTEGER NOT NULL DEFAULT 0;
+UPDATE repositories SET updated_at = max(created_at,
+  coalesce((SELECT max(m.created_at) FROM manifests m WHERE m.repository_id = repositories.id), 0),
+  coalesce((SELECT max(t.updated_at) FROM tags t WHERE t.repository_id = repositories.id), 0));
+ALTER TABLE manifests ADD COLUMN pulled_at INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE tags ADD COLUMN pulled_at INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX manifests_by_repository_time ON manifests(repository_id, created_at);
+
+CREATE TABLE users (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  username TEXT NOT NULL UNIQUE,
+  email TEXT NOT NULL,
+  realname TEXT NOT NULL,
+  comment TEXT NOT NULL,
+  password_hash TEXT NOT NULL,
+  sysadmin INTEGER NOT NULL CHECK (sysadmin IN (0, 1)),
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX users_by_email ON users(email) WHERE email <> '';
+
+CREATE TABLE projects (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  name TEXT NOT NULL UNIQUE,
+  owner_id INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE TABLE project_metadata (
+  project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+  name TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (project_id, name)
+) WITHOUT ROWID;
+CREATE TABLE project_members (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  role INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  UNIQUE (project_id, user_id)
+);
+CREATE INDEX project_members_by_user ON project_members(user_id);
+
+CREATE TABLE robots (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  name TEXT NOT NULL UNIQUE,
+  description TEXT NOT NULL,
+  secret_hash TEXT NOT NULL,
+  level TEXT NOT NULL,
+  project_id INTEGER REFERENCES projects(id) ON DELETE CASCADE,
+  disabled INTEGER NOT NULL CHECK (disabled IN (0, 1)),
+  expires_at INTEGER NOT NULL,
+  duration_days INTEGER NOT NULL,
+  creator TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE INDEX robots_by_project ON robots(project_id);
+CREATE TABLE robot_permissions (
+  robot_id INTEGER NOT NULL REFERENCES robots(id) ON DELETE CASCADE,
+  position INTEGER NOT NULL,
+  namespace TEXT NOT NULL,
+  resource TEXT NOT NULL,
+  action TEXT NOT NULL,
+  PRIMARY KEY (robot_id, position)
+) WITHOUT ROWID;
+
+CREATE TABLE sessions (
+  id_hash TEXT PRIMARY KEY,
+  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  csrf_token TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX sessions_by_expiry ON sessions(expires_at);
+CREATE INDEX sessions_by_user ON sessions(user_id);
+
+CREATE TABLE audit_log (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  op_time INTEGER NOT NULL,
+  username TEXT NOT NULL,
+  client_ip TEXT NOT NULL,
+  operation TEXT NOT NULL,
+  resource_type TEXT NOT NULL,
+  resource TEXT NOT NULL,
+  project TEXT NOT NULL,
+  result TEXT NOT NULL,
+  description TEXT NOT NULL
+);
+CREATE INDEX audit_log_by_time ON audit_log(op_time);
+CREATE INDEX audit_log_by_project ON audit_log(project, op_time);
+CREATE INDEX audit_log_by_username ON audit_log(username, op_time);
+CREATE INDEX audit_log_by_operation ON audit_log(operation, op_time);
+CREATE INDEX audit_log_by_resource_type ON audit_log(resource_type, op_time);
+CREATE INDEX audit_log_by_resource ON audit_log(resource, op_time);
+)sql";
+
+// Append new steps; never edit a released one.
+constexpr const char* kMigrations[] = {kSchemaV1, kSchemaV2};
+
+}  // namespace
+
+std::span<const char* const> schema_migrations() {
+  return kMigrations;
+}
+
+}  // namespace berth::meta::sqlite

@@ -1,0 +1,246 @@
+// iam::Service over a real SQLite database: bootstrap, authentication and its lockout,
+// robots, the permission checks the registry relies on, and that revoking access takes
+// effect at once.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "events/activity.h"
+#include "iam/permissions.h"
+#include "iam/service.h"
+#include "meta/sqlite.h"
+
+namespace berth::iam {
+namespace {
+
+namespace fs = std::filesystem;
+
+class IamServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("berth-iam-" + std::to_string(::getpid()) + "-" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    auto opened = meta::open_sqlite((dir_ / "meta.db").string());
+    ASSERT_TRUE(opened) << opened.error().message;
+    db_ = std::move(*opened);
+    activity_ = std::make_unique<events::Activity>(*db_.iam, *db_.registry);
+    Options options;
+    options.max_failed_logins = 3;
+    options.lockout = std::chrono::seconds(60);
+    service_ = std::make_unique<Service>(*db_.iam, *db_.registry, *activity_, options);
+    auto boot = service_->bootstrap(std::string("Admin-Password-1"));
+    ASSERT_TRUE(boot) << boot.error().message;
+    ASSERT_TRUE(boot->created_admin);
+    auto admin = service_->authenticate("admin", "Admin-Password-1", "10.0.0.1");
+    ASSERT_TRUE(admin) << admin.error().message;
+    admin_ = Caller{*admin, "10.0.0.1"};
+  }
+
+  void TearDown() override {
+    service_.reset();
+    activity_.reset();
+    db_ = {};
+    fs::remove_all(dir_);
+  }
+
+  meta::User make_user(const std::string& name) {
+    NewUser user;
+    user.username = name;
+    user.email = name + "@example.com";
+    user.password = "User-Password-1";
+    auto created = service_->create_user(admin_, user);
+    EXPECT_TRUE(created) << created.error().message;
+    return created ? *created : meta::User{};
+  }
+
+  meta::Project make_project(const std::string& name, bool is_public) {
+    NewProject project;
+    project.name = name;
+    project.metadata["public"] = is_public ? "true" : "false";
+    auto created = service_->create_project(admin_, project);
+    EXPECT_TRUE(created) << created.error().message;
+    return created ? *created : meta::Project{};
+  }
+
+  Principal login(const std::string& name, const std::string& password = "User-Password-1") {
+    auto principal = service_->authenticate(name, password, "10.0.0.2");
+    EXPECT_TRUE(principal) << principal.error().message;
+    return principal ? *principal : Principal{};
+  }
+
+  fs::path dir_;
+  meta::SqliteMetadata db_;
+  std::unique_ptr<events::Activity> activity_;
+  std::unique_ptr<Service> service_;
+  Caller admin_;
+};
+
+TEST_F(IamServiceTest, BootstrapCreatesAdminAndPublicLibraryOnce) {
+  EXPECT_TRUE(admin_.principal.sysadmin);
+  auto library = service_->project("library");
+  ASSERT_TRUE(library);
+  EXPECT_EQ(library->metadata.at("public"), "true");
+  auto again = service_->bootstrap(std::string("Other-Password-2"));
+  ASSERT_TRUE(again);
+  EXPECT_FALSE(again->created_admin);
+  EXPECT_FALSE(service_->authenticate("admin", "Other-Password-2", "10.0.0.9"));
+}
+
+TEST_F(IamServiceTest, BootstrapWithoutPasswordGeneratesOneThatWorks) {
+  auto opened = meta::open_sqlite((dir_ / "second.db").string());
+  ASSERT_TRUE(opened);
+  events::Activity activity(*opened->iam, *opened->registry);
+  Service service(*opened->iam, *opened->registry, activity);
+  auto boot = service.bootstrap(std::nullopt);
+  ASSERT_TRUE(boot) << boot.error().message;
+  ASSERT_FALSE(boot->generated_password.empty());
+  EXPECT_TRUE(check_password_policy(boot->generated_password));
+  EXPECT_TRUE(service.authenticate("admin", boot->generated_password, "10.0.0.1"));
+}
+
+TEST_F(IamServiceTest, BootstrapRefusesAWeakPassword) {
+  auto opened = meta::open_sqlite((dir_ / "third.db").string());
+  ASSERT_TRUE(opened);
+  events::Activity activity(*opened->iam, *opened->registry);
+  Service service(*opened->iam, *opened->registry, activity);
+  auto boot = service.bootstrap(std::string("short"));
+  ASSERT_FALSE(boot);
+  EXPECT_EQ(boot.error().code, Error::Code::bad_request);
+}
+
+TEST_F(IamServiceTest, WrongPasswordAndUnknownUserGetTheSameAnswer) {
+  make_user("alice");
+  auto wrong = service_->authenticate("alice", "Wrong-Password-1", "10.0.0.3");
+  auto unknown = service_->authenticate("nobody", "Wrong-Password-1", "10.0.0.4");
+  ASSERT_FALSE(wrong);
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(wrong.error().code, Error::Code::unauthorized);
+  EXPECT_EQ(unknown.error().code, Error::Code::unauthorized);
+  EXPECT_EQ(wrong.error().message, unknown.error().message);
+}
+
+TEST_F(IamServiceTest, RepeatedFailuresLockTheAddressOnly) {
+  make_user("bob");
+  for (int i = 0; i < 3; ++i) EXPECT_FALSE(service_->authenticate("bob", "Wrong-Password-1", "192.0.2.7"));
+  auto locked = service_->authenticate("bob", "User-Password-1", "192.0.2.7");
+  ASSERT_FALSE(locked);
+  EXPECT_EQ(locked.error().code, Error::Code::too_many_requests);
+  EXPECT_TRUE(service_->authenticate("bob", "User-Password-1", "192.0.2.8"));
+
+  activity_->flush();
+  meta::ListQuery query;
+  query.filters.push_back(meta::Filter{"client_ip", meta::Filter::Kind::exact, "192.0.2.7", {}, {}, {}});
+  query.limit = 0;
+  auto records = db_.iam->list_audit(query);
+  ASSERT_TRUE(records);
+  int failures = 0;
+  bool lock_recorded = false;
+  for (const auto& record : records->items) {
+    if (record.operation == "login" && record.result == "failure") ++failures;
+    if (record.operation == "lock") lock_recorded = true;
+    EXPECT_EQ(record.description.find("Wrong-Password-1"), std::string::npos);
+  }
+  EXPECT_EQ(failures, 4);  // three wrong passwords, then the refused right one
+  EXPECT_TRUE(lock_recorded);
+}
+
+TEST_F(IamServiceTest, RolesFollowHarborsMatrix) {
+  make_project("team", false);
+  auto guest = make_user("guest1");
+  auto dev = make_user("dev1");
+  auto maintainer = make_user("maint1");
+  ASSERT_TRUE(service_->add_member(admin_, "team", guest.id, "", meta::Role::guest));
+  ASSERT_TRUE(service_->add_member(admin_, "team", dev.id, "", meta::Role::developer));
+  ASSERT_TRUE(service_->add_member(admin_, "team", maintainer.id, "", meta::Role::maintainer));
+  Principal g = login("guest1");
+  Principal d = login("dev1");
+  Principal m = login("maint1");
+  EXPECT_TRUE(service_->allowed(g, "team", resource::repository, action::pull));
+  EXPECT_FALSE(service_->allowed(g, "team", resource::repository, action::push));
+  EXPECT_TRUE(service_->allowed(d, "team", resource::repository, action::push));
+  EXPECT_FALSE(service_->allowed(d, "team", resource::repository, action::del));
+  EXPECT_FALSE(service_->allowed(d, "team", resource::artifact, action::del));
+  EXPECT_TRUE(service_->allowed(m, "team", resource::artifact, action::del));
+  EXPECT_FALSE(service_->allowed(m, "team", resource::member, action::create));
+  EXPECT_EQ(service_->grantable_repository_actions(d, "team/app", {"*"}),
+            (std::vector<std::string>{"pull", "push"}));
+  EXPECT_TRUE(service_->grantable_repository_actions(d, "other/app", {"pull"}).empty());
+}
+
+TEST_F(IamServiceTest, PublicProjectsArePullableByAnyoneButNotPushable) {
+  make_project("pub", true);
+  make_project("priv", false);
+  Principal anonymous;
+  EXPECT_TRUE(service_->allowed(anonymous, "pub", resource::repository, action::pull));
+  EXPECT_FALSE(service_->allowed(anonymous, "pub", resource::repository, action::push));
+  EXPECT_FALSE(service_->allowed(anonymous, "priv", resource::repository, action::pull));
+  EXPECT_FALSE(service_->allowed(anonymous, "missing", resource::repository, action::pull));
+  Principal stranger = login((make_user("stranger"), "stranger"));
+  EXPECT_FALSE(service_->allowed(stranger, "priv", resource::repository, action::pull));
+  EXPECT_TRUE(service_->allowed(stranger, "pub", resource::repository, action::pull));
+}
+
+TEST_F(IamServiceTest, RemovedMemberLosesAccessAtOnce) {
+  make_project("team", false);
+  auto dev = make_user("dev2");
+  auto member = service_->add_member(admin_, "team", dev.id, "", meta::Role::developer);
+  ASSERT_TRUE(member) << member.error().message;
+  Principal d = login("dev2");
+  ASSERT_TRUE(service_->allowed(d, "team", resource::repository, action::push));  // now cached
+  ASSERT_TRUE(service_->remove_member(admin_, "team", member->id));
+  EXPECT_FALSE(service_->allowed(d, "team", resource::repository, action::pull));
+}
+
+TEST_F(IamServiceTest, DeletedUserCannotUseCachedCredentialsOrTokens) {
+  auto user = make_user("gone");
+  login("gone");  // the verified credentials are now cached
+  ASSERT_TRUE(service_->principal_by_name("gone"));
+  ASSERT_TRUE(service_->delete_user(admin_, user.id));
+  EXPECT_FALSE(service_->authenticate("gone", "User-Password-1", "10.0.0.2"));
+  EXPECT_FALSE(service_->principal_by_name("gone"));
+}
+
+TEST_F(IamServiceTest, RobotsAuthenticateWithTheirSecretUntilDisabled) {
+  make_project("bots", false);
+  NewRobot robot;
+  robot.name = "ci";
+  robot.level = "project";
+  robot.permissions = {{"bots", std::string(resource::repository), std::string(action::pull)}};
+  auto created = service_->create_robot(admin_, robot);
+  ASSERT_TRUE(created) << created.error().message;
+  EXPECT_EQ(created->robot.name, "robot$bots+ci");
+  auto principal = service_->authenticate(created->robot.name, created->secret, "10.0.0.5");
+  ASSERT_TRUE(principal) << principal.error().message;
+  EXPECT_TRUE(principal->is_robot());
+  EXPECT_TRUE(service_->allowed(*principal, "bots", resource::repository, action::pull));
+  EXPECT_FALSE(service_->allowed(*principal, "bots", resource::repository, action::push));
+  EXPECT_FALSE(service_->authenticate(created->robot.name, created->secret + "x", "10.0.0.5"));
+
+  RobotUpdate disable;
+  disable.disabled = true;
+  ASSERT_TRUE(service_->update_robot(admin_, created->robot.id, disable));
+  EXPECT_FALSE(service_->authenticate(created->robot.name, created->secret, "10.0.0.5"));
+  EXPECT_FALSE(service_->principal_by_name(created->robot.name));
+}
+
+TEST_F(IamServiceTest, ExpiredRobotIsRefused) {
+  make_project("bots", false);
+  NewRobot robot;
+  robot.name = "old";
+  robot.level = "project";
+  robot.permissions = {{"bots", std::string(resource::repository), std::string(action::pull)}};
+  auto created = service_->create_robot(admin_, robot);
+  ASSERT_TRUE(created) << created.error().message;
+  // Expire it in the store, as time passing would.
+  auto stored = db_.iam->find_robot(created->robot.name);
+  ASSERT_TRUE(stored && *stored);
+  meta::Robot expired = **stored;
+  expired.expires_at = 1;
+  ASSERT_TRUE(db_.iam->update_robot(expired));
+  EXPECT_FALSE(service_->authenticate(created->robot.name, created->secret, "10.0.0.6"));
+}
+
+}  // namespace
+}  // namespace berth::iam
