@@ -45,6 +45,12 @@ std::int64_t unix_now() {
       .count();
 }
 
+// How long facts about a robot may be cached: `ttl`, but never past its expiry.
+std::chrono::seconds robot_cache_ttl(const meta::Robot& robot, std::chrono::seconds ttl) {
+  if (robot.expires_at < 0) return ttl;
+  return std::min(ttl, std::chrono::seconds(std::max<std::int64_t>(0, robot.expires_at - unix_now())));
+}
+
 bool robot_usable(const meta::Robot& robot) {
   if (robot.disabled) return false;
   return robot.expires_at < 0 || unix_now() < robot.expires_at;
@@ -79,6 +85,13 @@ bool public_action(std::string_view resource, std::string_view action) {
       resource == resource::sbom || resource == resource::artifact_label)
     return action == action::read || action == action::list;
   return false;
+}
+
+// Verifies against a throw-away hash, so that an unknown name costs the same time as a
+// known one and timing does not tell which names exist.
+void spend_verification_time(std::string_view password) {
+  static const std::string dummy = hash_password("not a real password");
+  (void)verify_password(password, dummy);
 }
 
 Error unavailable(const base::Error& error) {
@@ -222,22 +235,23 @@ Result<Principal> Service::authenticate(std::string_view name, std::string_view 
 
   std::uint64_t generation = caches_->current_generation();
   std::optional<Principal> principal;
+  std::chrono::seconds ttl = options_.cache_ttl;
   if (name.starts_with(options_.robot_prefix)) {
     auto robot = db_.find_robot(std::string(name));
     if (!robot) return unavailable(robot.error());
-    if (*robot && verify_password(password, (*robot)->secret_hash) && robot_usable(**robot)) {
+    if (!*robot) {
+      spend_verification_time(password);
+    } else if (verify_password(password, (*robot)->secret_hash) && robot_usable(**robot)) {
       principal = principal_of(**robot);
+      ttl = robot_cache_ttl(**robot, ttl);
     }
   } else {
     auto user = db_.find_user(std::string(name));
     if (!user) return unavailable(user.error());
-    if (*user) {
-      if (verify_password(password, (*user)->password_hash)) principal = principal_of(**user);
-    } else {
-      // Spend the same time as for a known user, so that timing does not tell which
-      // names exist.
-      static const std::string dummy = hash_password("not a real password");
-      (void)verify_password(password, dummy);
+    if (!*user) {
+      spend_verification_time(password);
+    } else if (verify_password(password, (*user)->password_hash)) {
+      principal = principal_of(**user);
     }
   }
 
@@ -272,13 +286,11 @@ Result<Principal> Service::authenticate(std::string_view name, std::string_view 
     return Error{Error::Code::unauthorized, "invalid user name or password"};
   }
 
-  {
-    std::lock_guard lock(throttle_->mutex);
-    throttle_->addresses.erase(client_ip);
-  }
+  // A success does not clear the address's failures: otherwise one valid account would
+  // let an address guess at another without limit. They age out with the window.
   caller.principal = *principal;
   audit(caller, "login", "login", principal->name, "", true);
-  if (!key.empty()) caches_->put(caches_->credentials, key, *principal, generation, options_.cache_ttl);
+  if (!key.empty()) caches_->put(caches_->credentials, key, *principal, generation, ttl);
   return *principal;
 }
 
@@ -287,10 +299,14 @@ Result<Principal> Service::principal_by_name(std::string_view name) {
   if (auto cached = caches_->get(caches_->principals, key)) return *cached;
   std::uint64_t generation = caches_->current_generation();
   std::optional<Principal> principal;
+  std::chrono::seconds ttl = options_.cache_ttl;
   if (name.starts_with(options_.robot_prefix)) {
     auto robot = db_.find_robot(key);
     if (!robot) return unavailable(robot.error());
-    if (*robot && robot_usable(**robot)) principal = principal_of(**robot);
+    if (*robot && robot_usable(**robot)) {
+      principal = principal_of(**robot);
+      ttl = robot_cache_ttl(**robot, ttl);
+    }
   } else {
     auto user = db_.find_user(key);
     if (!user) return unavailable(user.error());
@@ -298,8 +314,7 @@ Result<Principal> Service::principal_by_name(std::string_view name) {
   }
   if (!principal)
     return Error{Error::Code::unauthorized, "the token's subject no longer exists or is disabled"};
-  // Robots expire by the clock: never cache one past its expiry.
-  caches_->put(caches_->principals, key, *principal, generation, options_.cache_ttl);
+  caches_->put(caches_->principals, key, *principal, generation, ttl);
   return *principal;
 }
 
@@ -327,8 +342,33 @@ std::optional<meta::Project> Service::project(std::string_view name) {
 
 bool Service::allowed(const Principal& principal, std::string_view project_name, std::string_view resource,
                       std::string_view action) {
+  return decide(principal, project_name, resource, action, false).value_or(false);
+}
+
+std::optional<bool> Service::allowed_if_cached(const Principal& principal, std::string_view project,
+                                               std::string_view resource, std::string_view action) {
+  return decide(principal, project, resource, action, true);
+}
+
+std::optional<Principal> Service::cached_principal(std::string_view name) {
+  return caches_->get(caches_->principals, std::string(name));
+}
+
+std::optional<std::optional<meta::Project>> Service::cached_project(std::string_view name) {
+  return caches_->get(caches_->projects, std::string(name));
+}
+
+std::optional<bool> Service::decide(const Principal& principal, std::string_view project_name,
+                                    std::string_view resource, std::string_view action, bool cache_only) {
   if (principal.sysadmin) return true;
-  auto found = project(project_name);
+  std::optional<meta::Project> found;
+  if (cache_only) {
+    auto cached = cached_project(project_name);
+    if (!cached) return std::nullopt;
+    found = std::move(*cached);
+  } else {
+    found = project(project_name);
+  }
   if (!found) return false;
   const meta::Project& project = *found;
   auto is_public = project.metadata.find("public");
@@ -346,6 +386,8 @@ bool Service::allowed(const Principal& principal, std::string_view project_name,
   std::optional<meta::Role> role;
   if (auto cached = caches_->get(caches_->roles, key)) {
     role = *cached;
+  } else if (cache_only) {
+    return std::nullopt;
   } else {
     std::uint64_t generation = caches_->current_generation();
     auto looked_up = db_.role_of(project.id, principal.id);

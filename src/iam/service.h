@@ -11,8 +11,9 @@
 // principal's current rights: every request re-checks them.
 //
 // Failed logins: after `max_failed_logins` failures from one address within
-// `failure_window`, that address is locked out for `lockout` (answers too_many_requests
-// without checking the password); each failure and each lock is audited and logged.
+// `failure_window` (successful logins in between do not reset the count), that address is
+// locked out for `lockout` (answers too_many_requests without checking the password);
+// each failure and each lock is audited and logged.
 //
 // Thread-safety: all methods may be called concurrently. Methods may block on the
 // database and on argon2 (tens of milliseconds): call them on the blocking pool.
@@ -176,6 +177,13 @@ class Service {
   // Whether a project exists, and whether it is public (cached).
   std::optional<meta::Project> project(std::string_view name);
 
+  // Memory-only variants for the registry's hot path: nullopt when answering would need
+  // the database (the caller then asks the blocking methods above). Never block.
+  std::optional<bool> allowed_if_cached(const Principal& principal, std::string_view project,
+                                        std::string_view resource, std::string_view action);
+  std::optional<Principal> cached_principal(std::string_view name);
+  std::optional<std::optional<meta::Project>> cached_project(std::string_view name);
+
   // --- users ------------------------------------------------------------------------
   Result<meta::User> create_user(const Caller& caller, const NewUser& user);
   // Creates a user without a caller (admin CLI): no authorization, audited as "cli".
@@ -262,6 +270,9 @@ class Service {
   struct Caches;
   struct Throttle;
   void invalidate();
+  // allowed(), or with `cache_only` nullopt when a fact is not in memory.
+  std::optional<bool> decide(const Principal& principal, std::string_view project, std::string_view resource,
+                             std::string_view action, bool cache_only);
   Status check_project_permission(const Caller& caller, const meta::Project& project,
                                   std::string_view resource, std::string_view action);
   Result<meta::Project> find_project_for(const Caller& caller, std::string_view name_or_id);

@@ -221,6 +221,11 @@ std::unique_ptr<RegistryInstance> RegistryInstance::prepare_berth(std::string* e
   instance->url_ = instance->base_url();
   if (!instance->options_.environment.contains("BERTH_ADMIN_PASSWORD"))
     instance->options_.environment["BERTH_ADMIN_PASSWORD"] = kAdminPassword;
+  // Every test talks from 127.0.0.1, and suites that share an instance try wrong
+  // passwords on purpose: only the tests of the lockout itself (which set their own
+  // limit) should ever lock the address out.
+  if (!instance->options_.environment.contains("BERTH_AUTH_MAX_FAILED_LOGINS"))
+    instance->options_.environment["BERTH_AUTH_MAX_FAILED_LOGINS"] = "1000";
   // The project the tests' repositories live in, created offline as an operator would.
   if (auto created = create_test_project(instance->data_dir_); !created) {
     *error = created.message();

@@ -146,6 +146,18 @@ TEST_F(IamServiceTest, RepeatedFailuresLockTheAddressOnly) {
   EXPECT_TRUE(lock_recorded);
 }
 
+// One valid account must not let an address keep guessing at another.
+TEST_F(IamServiceTest, SuccessfulLoginsDoNotResetAnAddresssFailures) {
+  make_user("carol");
+  EXPECT_FALSE(service_->authenticate("admin", "Guess-Number-1", "192.0.2.9"));
+  EXPECT_FALSE(service_->authenticate("admin", "Guess-Number-2", "192.0.2.9"));
+  EXPECT_TRUE(service_->authenticate("carol", "User-Password-1", "192.0.2.9"));
+  EXPECT_FALSE(service_->authenticate("admin", "Guess-Number-3", "192.0.2.9"));
+  auto locked = service_->authenticate("carol", "User-Password-1", "192.0.2.9");
+  ASSERT_FALSE(locked);
+  EXPECT_EQ(locked.error().code, Error::Code::too_many_requests);
+}
+
 TEST_F(IamServiceTest, RolesFollowHarborsMatrix) {
   make_project("team", false);
   auto guest = make_user("guest1");

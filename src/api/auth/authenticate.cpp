@@ -182,19 +182,50 @@ Decision Authenticator::identify(const http::Request& request) {
 Decision Authenticator::authorize_now(const http::Request& request, const Need& need) {
   Decision decision = identify(request);
   if (decision.refusal) return decision;
-  const iam::Principal& principal = decision.principal;
+  // With cache_only false, check() always answers.
+  return *check(request, need, std::move(decision.principal), false);
+}
+
+std::optional<Decision> Authenticator::authorize_cached(const http::Request& request, const Need& need) {
+  iam::Principal principal;
+  if (auto header = request.headers.get("Authorization")) {
+    std::string_view value = *header;
+    if (value.size() < 7 || !(value.starts_with("Bearer ") || value.starts_with("bearer ")))
+      return std::nullopt;
+    std::string token(value.substr(7));
+    std::optional<iam::TokenClaims> claims;
+    {
+      std::lock_guard lock(tokens_->mutex);
+      auto it = tokens_->verified.find(token);
+      if (it == tokens_->verified.end() || unix_now() >= it->second.expires_at) return std::nullopt;
+      claims = it->second;
+    }
+    if (!claims->subject.empty()) {
+      auto cached = iam_.cached_principal(claims->subject);
+      if (!cached) return std::nullopt;
+      principal = std::move(*cached);
+    }
+    principal.token_access = std::move(claims->access);
+  }
+  return check(request, need, std::move(principal), true);
+}
+
+std::optional<Decision> Authenticator::check(const http::Request& request, const Need& need,
+                                             iam::Principal principal, bool cache_only) {
+  Decision decision;
+  decision.principal = std::move(principal);
+  const iam::Principal& who = decision.principal;
   if (need.kind == Need::Kind::base) {
     // Knowing the API is there needs credentials (or a token, even an anonymous one), as
     // distribution with token auth answers: that is how clients discover the realm.
-    if (principal.anonymous() && !principal.token_access)
+    if (who.anonymous() && !who.token_access)
       decision.refusal = challenge(request, need, "authentication required", false);
     return decision;
   }
   if (need.kind == Need::Kind::catalog) {
-    bool allowed =
-        principal.sysadmin && (!principal.token_access || token_covers(*principal.token_access, need));
+    bool allowed = who.sysadmin && (!who.token_access || token_covers(*who.token_access, need));
     if (allowed) return decision;
-    if (principal.anonymous() || principal.token_access)
+    if (who.anonymous() || who.token_access)
       decision.refusal = challenge(request, need, "authentication required", false);
     else
       decision.refusal = oci_error(ErrorCode::denied, "the catalog is for system administrators");
@@ -207,22 +238,33 @@ Decision Authenticator::authorize_now(const http::Request& request, const Need& 
         oci_error(ErrorCode::name_invalid, "a repository name must start with its project: <project>/<name>");
     return decision;
   }
-  if (!iam_.project(project)) {
+  std::optional<meta::Project> found;
+  if (cache_only) {
+    auto cached = iam_.cached_project(project);
+    if (!cached) return std::nullopt;
+    found = std::move(*cached);
+  } else {
+    found = iam_.project(project);
+  }
+  if (!found) {
     // Nothing can be pushed to or pulled from a project that does not exist, not even by
     // an administrator. Anonymous callers are not told which projects exist.
-    if (principal.anonymous())
+    if (who.anonymous())
       decision.refusal = challenge(request, need, "authentication required", false);
     else
       decision.refusal = oci_error(ErrorCode::name_unknown, "project " + std::string(project) + " not found");
     return decision;
   }
-  bool held = iam_.allowed(principal, project, iam::resource::repository, need.action);
-  if (held && (!principal.token_access || token_covers(*principal.token_access, need))) return decision;
-  if (principal.anonymous()) {
+  std::optional<bool> held =
+      cache_only ? iam_.allowed_if_cached(who, project, iam::resource::repository, need.action)
+                 : iam_.allowed(who, project, iam::resource::repository, need.action);
+  if (!held) return std::nullopt;
+  if (*held && (!who.token_access || token_covers(*who.token_access, need))) return decision;
+  if (who.anonymous()) {
     decision.refusal = challenge(request, need, "authentication required", false);
     return decision;
   }
-  if (held) {
+  if (*held) {
     // The principal may, but the token was not issued for it: ask for a new one.
     decision.refusal = challenge(request, need, "the token does not cover this request", false);
     return decision;
@@ -240,6 +282,9 @@ bool Authenticator::permits(const iam::Principal& principal, const Need& need) {
 }
 
 boost::asio::awaitable<Decision> Authenticator::authorize(http::Exchange& exchange, const Need& need) {
+  // Most requests carry a token already verified and concern principals and projects in
+  // memory: those are decided here, on the io thread, without a hop to the blocking pool.
+  if (auto decided = authorize_cached(exchange.request(), need)) co_return std::move(*decided);
   Decision decision;
   co_await exchange.run_blocking([&] { decision = authorize_now(exchange.request(), need); });
   co_return decision;

@@ -77,6 +77,13 @@ class Authenticator {
  private:
   struct TokenCache;
   Decision authorize_now(const http::Request& request, const Need& need);
+  // The decision from memory alone (anonymous, or a bearer token verified before, and
+  // cached principal, project and role), or nullopt when that is not enough. Never blocks.
+  std::optional<Decision> authorize_cached(const http::Request& request, const Need& need);
+  // Checks `need` for an identified principal; with `cache_only`, nullopt when a fact is
+  // not in memory.
+  std::optional<Decision> check(const http::Request& request, const Need& need, iam::Principal principal,
+                                bool cache_only);
   // Verifies a bearer token (cached until it expires). Errors: a reason.
   base::Result<iam::TokenClaims> verify(const std::string& token);
   http::Response challenge(const http::Request& request, const Need& need, std::string message,
