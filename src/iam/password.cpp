@@ -4,11 +4,14 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cstdint>
 #include <optional>
+#include <semaphore>
 #include <stdexcept>
+#include <thread>
 
 namespace berth::iam {
 namespace {
@@ -98,6 +101,35 @@ std::size_t utf8_length(std::string_view text) {
   return n;
 }
 
+// Each argon2 computation holds kMemoryKiB of memory for its whole run and keeps a core
+// busy, so running more of them at once than there are cores only adds memory (a burst
+// of logins would otherwise cost 19 MiB per blocking thread). Callers beyond that wait.
+class Argon2Gate {
+ public:
+  Argon2Gate()
+      : slots_(static_cast<std::ptrdiff_t>(std::clamp(std::thread::hardware_concurrency(), 1u, 4u))) {}
+  void acquire() { slots_.acquire(); }
+  void release() { slots_.release(); }
+
+ private:
+  std::counting_semaphore<4> slots_;
+};
+
+// Holds one of the gate's slots for its lifetime.
+class Argon2Slot {
+ public:
+  Argon2Slot() { gate().acquire(); }
+  ~Argon2Slot() { gate().release(); }
+  Argon2Slot(const Argon2Slot&) = delete;
+  Argon2Slot& operator=(const Argon2Slot&) = delete;
+
+ private:
+  static Argon2Gate& gate() {
+    static Argon2Gate instance;
+    return instance;
+  }
+};
+
 }  // namespace
 
 std::string hash_password(std::string_view password) {
@@ -105,6 +137,7 @@ std::string hash_password(std::string_view password) {
   fill_random(salt.data(), salt.size());
   std::string encoded(argon2_encodedlen(kTimeCost, kMemoryKiB, kLanes, kSaltBytes, kHashBytes, Argon2_id),
                       '\0');
+  Argon2Slot slot;
   const int rc = argon2id_hash_encoded(kTimeCost, kMemoryKiB, kLanes, password.data(), password.size(),
                                        salt.data(), salt.size(), kHashBytes, encoded.data(), encoded.size());
   if (rc != ARGON2_OK) throw std::runtime_error(std::string("argon2id: ") + argon2_error_message(rc));
@@ -117,6 +150,7 @@ bool verify_password(std::string_view password, std::string_view phc_hash) {
   if (!type || phc_hash.find('\0') != std::string_view::npos) return false;
   const std::string encoded(phc_hash);  // argon2_verify needs a NUL-terminated string
   // argon2_verify recomputes the tag and compares it in constant time.
+  Argon2Slot slot;
   return argon2_verify(encoded.c_str(), password.data(), password.size(), *type) == ARGON2_OK;
 }
 

@@ -120,7 +120,8 @@ else
   command -v docker-registry >/dev/null || { echo "with_registry: docker-registry is not installed" >&2; exit 1; }
   distribution_config "$data" "$REGISTRY" info >"$tmp/registry.yml"
   health_url="http://$REGISTRY/v2/"
-  docker-registry serve "$tmp/registry.yml" </dev/null >"$log" 2>&1 &
+  # docker-registry reads REGISTRY_* variables as configuration: keep the clients' ones out.
+  env -u REGISTRY_AUTH_FILE -u REGISTRY_USER -u REGISTRY_PASSWORD docker-registry serve "$tmp/registry.yml" </dev/null >"$log" 2>&1 &
   server_pid=$!
 fi
 

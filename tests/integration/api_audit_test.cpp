@@ -158,5 +158,38 @@ TEST_F(AuditApiTest, AuditLogExtsAndFailedLogins) {
   EXPECT_EQ(json_of(project_exts).as_array().size(), 1u);
 }
 
+// audit.max_age: records older than it are deleted (at start, then hourly).
+TEST(AuditRetentionTest, RecordsOlderThanTheMaxAgeArePurged) {
+  if (using_external_registry()) GTEST_SKIP() << "Berth-specific test; REGISTRY_URL is set";
+  std::string error;
+  BerthOptions options;
+  options.environment["BERTH_AUDIT_MAX_AGE"] = "2s";
+  auto berth = RegistryInstance::spawn_berth(&error, options);
+  ASSERT_NE(berth, nullptr) << error;
+  HttpClient admin(berth->url());
+  admin.set_basic_auth("admin", kAdminPassword);
+  const std::string project = unique_name("retained");
+  Response created = admin.post(std::string(kApi) + "/projects", R"({"project_name":")" + project + R"("})",
+                                {{"Content-Type", "application/json"}});
+  ASSERT_EQ(created.status, 201) << created;
+  const std::string query = std::string(kApi) + "/audit-logs?q=" + percent_encode("resource=" + project);
+  auto records = [&] {
+    Response r = admin.get(query);
+    EXPECT_EQ(r.status, 200) << r;
+    return r.status == 200 ? json_of(r).as_array().size() : std::size_t{0};
+  };
+  auto eventually = [&](std::size_t expected) {
+    for (int i = 0; i < 50; ++i) {
+      if (records() == expected) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return false;
+  };
+  ASSERT_TRUE(eventually(1)) << "the project's creation was not audited";
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  ASSERT_TRUE(berth->restart());
+  EXPECT_TRUE(eventually(0)) << "a record older than audit.max_age survived a restart";
+}
+
 }  // namespace
 }  // namespace berth::integration
