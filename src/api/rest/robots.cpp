@@ -146,10 +146,9 @@ void normalize_robot_fields(meta::ListQuery& query) {
 
 // --- /robots ---------------------------------------------------------------------------------
 
-base::Result<iam::NewRobot, http::Response> parse_robot_create(const json::value& body) {
-  if (!body.is_object()) return bad_request("the robot must be a JSON object");
-  const json::object& object = body.get_object();
-  iam::NewRobot robot;
+// The members both creation formats share: name (required) and description. Returns the
+// 400 to answer when one is malformed.
+std::optional<http::Response> read_name_and_description(const json::object& object, iam::NewRobot& robot) {
   auto name = string_member(object, "name");
   if (!name) return std::move(name).error();
   if (!*name) return bad_request("name is required");
@@ -157,6 +156,14 @@ base::Result<iam::NewRobot, http::Response> parse_robot_create(const json::value
   auto description = string_member(object, "description");
   if (!description) return std::move(description).error();
   robot.description = description->value_or("");
+  return std::nullopt;
+}
+
+base::Result<iam::NewRobot, http::Response> parse_robot_create(const json::value& body) {
+  if (!body.is_object()) return bad_request("the robot must be a JSON object");
+  const json::object& object = body.get_object();
+  iam::NewRobot robot;
+  if (auto refused = read_name_and_description(object, robot)) return std::move(*refused);
   auto level = string_member(object, "level");
   if (!level) return std::move(level).error();
   if (!*level) return bad_request("level is required (\"system\" or \"project\")");
@@ -319,13 +326,7 @@ base::Result<iam::NewRobot, http::Response> parse_robot_create_v1(const json::va
   const json::object& object = body.get_object();
   iam::NewRobot robot;
   robot.level = "project";
-  auto name = string_member(object, "name");
-  if (!name) return std::move(name).error();
-  if (!*name) return bad_request("name is required");
-  robot.name = std::move(**name);
-  auto description = string_member(object, "description");
-  if (!description) return std::move(description).error();
-  robot.description = description->value_or("");
+  if (auto refused = read_name_and_description(object, robot)) return std::move(*refused);
   auto expires_at = int_member(object, "expires_at");
   if (!expires_at) return std::move(expires_at).error();
   if (!*expires_at || **expires_at == 0) {
