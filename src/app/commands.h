@@ -31,4 +31,26 @@ struct AdminRequest {
 };
 int admin(const Config& config, const AdminRequest& request);
 
+// `berth vulndb import PATH`: reads a vulnerability data source (format detected, or
+// named) and stores it as one source of the database, replacing what that source said before.
+struct VulndbImportRequest {
+  std::string path;
+  std::string format;          // "" = detect; debian, alpine, osv, rubysec, npm
+  std::string source;          // "" = the absolute path
+  std::string debian_sources;  // TSV of codename, package, version(s): Sources versions
+};
+int vulndb_import(const Config& config, const VulndbImportRequest& request);
+
+// `berth vulndb info`: the database version and its sources.
+int vulndb_info(const Config& config);
+
+// `berth scan TARGET`: scans an OCI layout directory, an image archive or a root filesystem
+// directory and prints a table or a document. Exit code 0 when scanned, 1 when an image could
+// not be read, 2 for bad arguments or a database that cannot be opened.
+struct ScanRequest {
+  std::string target;
+  std::string format = "table";  // table, json (Harbor report), cyclonedx, spdx
+};
+int scan_command(const Config& config, const ScanRequest& request);
+
 }  // namespace berth::app

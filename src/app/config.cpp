@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <filesystem>
 #include <functional>
 #include <limits>
 
@@ -108,6 +109,20 @@ Kind choice(std::string Config::*field, std::string_view expected, std::vector<s
           expected};
 }
 
+Kind flag(bool Config::*field) {
+  return {[field](Config& config, const std::string& value) {
+            if (value == "true" || value == "yes" || value == "on" || value == "1") {
+              config.*field = true;
+            } else if (value == "false" || value == "no" || value == "off" || value == "0") {
+              config.*field = false;
+            } else {
+              return false;
+            }
+            return true;
+          },
+          "expected true or false"};
+}
+
 Kind duration(std::chrono::seconds Config::*field) {
   return {[field](Config& config, const std::string& value) {
             std::chrono::seconds parsed{};
@@ -196,6 +211,25 @@ const std::vector<KeyDef>& key_defs() {
         text_list(&Config::management_allowlist));
     add("audit.max_age", "audit records older than this are purged (0 = kept forever)",
         duration(&Config::audit_max_age));
+    add("vulndb.path", "vulnerability database file (default <data_dir>/vulndb.sqlite)",
+        text(&Config::vulndb_path));
+    add("vulndb.sources",
+        "vulnerability data imported by each update: paths or http(s) URLs (Debian tracker, Alpine secdb, "
+        "OSV, rubysec, npm advisories; .zip, .tar.gz)",
+        text_list(&Config::vulndb_sources));
+    add("vulndb.update_schedule",
+        "cron (sec min hour day month weekday) of the database updates; empty = on demand",
+        text(&Config::vulndb_update_schedule));
+    add("jobs.workers", "threads running background jobs (scans, database updates)",
+        number(&Config::job_workers));
+    add("scanner.adapter.enabled", "serve Harbor's pluggable scanner API at /api/v1 (Berth as a scanner)",
+        flag(&Config::scanner_adapter_enabled));
+    add("scanner.adapter.secret", "token Harbor must send to /api/v1 (Authorization: Bearer); empty = none",
+        text(&Config::scanner_adapter_secret));
+    add("scanner.external.url", "base URL of a Harbor scanner adapter to scan with (default: built in)",
+        text(&Config::scanner_external_url));
+    add("scanner.external.secret", "bearer token sent to the external scanner adapter",
+        text(&Config::scanner_external_secret));
     return list;
   }();
   return defs;
@@ -346,6 +380,11 @@ base::Result<std::pair<std::string, std::uint16_t>> split_listen_address(const s
   std::uint16_t port = 0;
   if (!parse_unsigned(listen.substr(colon + 1), port)) return invalid();
   return std::make_pair(host, port);
+}
+
+std::string vulndb_file(const Config& config) {
+  if (!config.vulndb_path.empty()) return config.vulndb_path;
+  return (std::filesystem::path(config.data_dir) / "vulndb.sqlite").string();
 }
 
 }  // namespace berth::app

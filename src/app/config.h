@@ -41,7 +41,21 @@ struct Config {
   std::vector<std::string> registry_allowlist;    // CIDR blocks for /v2 and /service/token; empty = all
   std::vector<std::string> management_allowlist;  // CIDR blocks for /api and the portal; empty = all
   std::chrono::seconds audit_max_age{0};          // audit records older than this are purged; 0 = kept
+  // Vulnerability scanning.
+  std::string vulndb_path;                               // "" = <data_dir>/vulndb.sqlite
+  std::vector<std::string> vulndb_sources;               // paths or http(s) URLs imported by each update
+  std::string vulndb_update_schedule = "0 0 */6 * * *";  // cron (Harbor's 6 fields); "" = only on demand
+  unsigned job_workers = 2;                              // background job threads (scans, updates, ...)
+  // Harbor's pluggable scanner API: Berth as a scanner for Harbor (/api/v1), and an external
+  // adapter as Berth's scanner.
+  bool scanner_adapter_enabled = false;  // serve /api/v1 (metadata, scan, report)
+  std::string scanner_adapter_secret;    // the token Harbor must send; "" = no authentication
+  std::string scanner_external_url;      // an adapter's base URL to scan with; "" = the built-in scanner
+  std::string scanner_external_secret;   // sent to that adapter as a bearer token
 };
+
+// The vulnerability database file the configuration names.
+std::string vulndb_file(const Config& config);
 
 // One configurable key: its YAML path ("limits.max_connections"), the environment
 // variable that overrides it (BERTH_LIMITS_MAX_CONNECTIONS) and what it means.

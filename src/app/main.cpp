@@ -90,6 +90,34 @@ int main(int argc, char** argv) {
   // --data and --config may follow the nested subcommands too.
   for (CLI::App* nested : {reset, user, user_create, project, project_create, rotate}) nested->fallthrough();
 
+  berth::app::ScanRequest scan_request;
+  CLI::App* scan = app.add_subcommand(
+      "scan", "scan an OCI layout directory, an image archive (docker/oci-archive) or a root filesystem");
+  add_common(*scan, overrides);
+  scan->add_option("target", scan_request.target, "what to scan")->required();
+  scan->add_option("--format", scan_request.format,
+                   "table, json (Harbor vulnerability report), cyclonedx or spdx (SBOMs)");
+
+  CLI::App* vulndb = app.add_subcommand("vulndb", "manage the vulnerability database");
+  vulndb->require_subcommand(1);
+  add_common(*vulndb, overrides);
+  berth::app::VulndbImportRequest import_request;
+  CLI::App* vulndb_import = vulndb->add_subcommand("import", "import a vulnerability data source");
+  vulndb_import
+      ->add_option("path", import_request.path,
+                   "Debian tracker directory (vuln-list-debian), Alpine secdb YAML, OSV "
+                   "JSON/YAML/zip, rubysec YAML or npm advisories, a file or a directory")
+      ->required();
+  vulndb_import->add_option("--format", import_request.format,
+                            "debian, alpine, osv, rubysec or npm (default: detect)");
+  vulndb_import->add_option(
+      "--source", import_request.source,
+      "name of the source; a later import with the same name replaces it (default: the path)");
+  vulndb_import->add_option("--debian-sources", import_request.debian_sources,
+                            "TSV of codename, source package, version(s): the releases' Sources versions");
+  CLI::App* vulndb_info = vulndb->add_subcommand("info", "show the database version and its sources");
+  for (CLI::App* nested : {vulndb_import, vulndb_info}) nested->fallthrough();
+
   CLI11_PARSE(app, argc, argv);
 
   auto loaded = berth::app::load_config(overrides.config_file, berth::app::berth_environment());
@@ -119,5 +147,8 @@ int main(int argc, char** argv) {
   if (*fsck) return berth::app::fsck(config);
   if (*gc) return berth::app::garbage_collect(config);
   if (*admin) return berth::app::admin(config, admin_request);
+  if (*scan) return berth::app::scan_command(config, scan_request);
+  if (*vulndb_import) return berth::app::vulndb_import(config, import_request);
+  if (*vulndb_info) return berth::app::vulndb_info(config);
   return 2;
 }

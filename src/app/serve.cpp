@@ -8,6 +8,7 @@
 #include "api/auth/authenticate.h"
 #include "api/oci/routes.h"
 #include "api/rest/routes.h"
+#include "api/scanner/adapter.h"
 #include "app/commands.h"
 #include "app/identity.h"
 #include "app/storage.h"
@@ -16,7 +17,13 @@
 #include "http/router.h"
 #include "http/server.h"
 #include "iam/allowlist.h"
+#include "jobs/housekeeping.h"
+#include "jobs/runner.h"
+#include "jobs/scheduler.h"
+#include "policy/pull_gate.h"
 #include "registry/registry.h"
+#include "scan/service.h"
+#include "vulndb/database.h"
 
 namespace berth::app {
 namespace {
@@ -151,6 +158,54 @@ int serve(const Config& config) {
   auth_settings.tls = !config.tls_certificate.empty();
   auth_settings.token_lifetime = config.token_lifetime;
   api::auth::Authenticator authenticator(iam, **keys, auth_settings);
+
+  // Background work: the persistent job queue, its cron schedules, and the scanner.
+  auto vulndb = vulndb::Database::open(vulndb_file(config));
+  if (!vulndb) {
+    BERTH_LOG_ERROR("cannot open the vulnerability database {}: {}", vulndb_file(config),
+                    vulndb.error().message);
+    return 2;
+  }
+  jobs::RunnerOptions runner_options;
+  runner_options.workers = std::max(1u, config.job_workers);
+  jobs::Runner runner(*storage->jobs, runner_options);
+  jobs::Scheduler scheduler(runner);
+  scan::ServiceOptions scan_options;
+  scan_options.version = BERTH_VERSION;
+  scan_options.vulndb_sources = config.vulndb_sources;
+  scan_options.work_dir = std::filesystem::path(config.data_dir) / "tmp";
+  scan::Service scanner(registry, *storage->metadata, *storage->scans, **vulndb, runner, scan_options);
+  if (auto s = jobs::register_job_purge(runner, std::chrono::hours(24 * 14)); !s) {
+    BERTH_LOG_ERROR("cannot register the job purge: {}", s.error().message);
+    return 2;
+  }
+  if (auto s = scanner.register_jobs(); !s) {
+    BERTH_LOG_ERROR("cannot register the scan jobs: {}", s.error().message);
+    return 2;
+  }
+  policy::PullGate pull_gate(iam, *storage->scans);
+  api::oci::Options oci_options;
+  oci_options.pull_policy_may_apply = [&pull_gate](const std::string& repository) {
+    return pull_gate.may_apply(repository);
+  };
+  oci_options.pull_gate = [&pull_gate](const std::string& repository, const std::string& digest) {
+    return pull_gate.check(repository, digest);
+  };
+  // Scan on push (project metadata auto_scan; auto_sbom_generation adds an SBOM).
+  oci_options.on_manifest_pushed = [&iam, &scanner](const std::string& repository,
+                                                    const std::string& digest) {
+    auto project = iam.project(repository.substr(0, repository.find('/')));
+    if (!project) return;
+    const auto& metadata = project->metadata;
+    auto on = [&](const char* key) {
+      auto it = metadata.find(key);
+      return it != metadata.end() && it->second == "true";
+    };
+    if (!on("auto_scan") && !on("auto_sbom_generation")) return;
+    auto queued = scanner.request_scan(repository, digest, on("auto_sbom_generation"));
+    if (!queued && queued.error().code != base::Errc::unsupported)
+      BERTH_LOG_WARN("scan on push of {}@{}: {}", repository, digest, queued.error().message);
+  };
   api::rest::Context rest{iam,
                           registry,
                           *storage->metadata,
@@ -159,15 +214,18 @@ int serve(const Config& config) {
                           config.external_url,
                           !config.tls_certificate.empty(),
                           config.session_lifetime};
+  rest.jobs = &runner;
+  rest.scanner = &scanner;
+  rest.scans = storage->scans.get();
+  rest.scheduler = &scheduler;
 
   const std::string registry_denied =
       R"({"errors":[{"code":"DENIED","message":"requests from this address are not allowed"}]})";
   const std::string management_denied =
       R"({"errors":[{"code":"FORBIDDEN","message":"requests from this address are not allowed"}]})";
   http::Router router;
-  http::Handler oci =
-      with_allowlist(*registry_allowlist, registry_denied,
-                     api::oci::make_handler(registry, authenticator, activity, api::oci::Options{}));
+  http::Handler oci = with_allowlist(*registry_allowlist, registry_denied,
+                                     api::oci::make_handler(registry, authenticator, activity, oci_options));
   router.add("/v2/", oci);
   router.add("/v2", oci);
   router.add("/service/token", with_allowlist(*registry_allowlist, registry_denied,
@@ -178,6 +236,19 @@ int serve(const Config& config) {
   router.add("/c/",
              with_allowlist(*management_allowlist, management_denied, api::rest::make_session_handler(rest)));
   router.add("/healthz", health_handler(registry));
+  if (config.scanner_adapter_enabled) {
+    // Harbor's pluggable scanner API: Berth as a scanner Harbor can register.
+    api::scanner::Options adapter;
+    adapter.database = vulndb->get();  // the scanner's database, opened above
+    adapter.secret = config.scanner_adapter_secret;
+    adapter.version = BERTH_VERSION;
+    adapter.remote.temp_dir = std::filesystem::path(config.data_dir) / "uploads";
+    if (adapter.secret.empty()) BERTH_LOG_WARN("scanner.adapter.enabled without a scanner.adapter.secret");
+    router.add("/api/v1/",
+               with_allowlist(*management_allowlist,
+                              R"({"error":{"message":"requests from this address are not allowed"}})",
+                              api::scanner::make_handler(std::move(adapter))));
+  }
 
   http::ServerOptions options;
   options.address = address->first;
@@ -197,11 +268,32 @@ int serve(const Config& config) {
   }
   BERTH_LOG_INFO("berth serving on {}:{} ({}), data in {}", options.address, server.port(),
                  options.tls_certificate.empty() ? "http" : "https", config.data_dir);
+  if (auto s = runner.start(); !s) {
+    BERTH_LOG_ERROR("cannot start the job runner: {}", s.error().message);
+    return 2;
+  }
+  if (!config.vulndb_update_schedule.empty()) {
+    jobs::ScheduleSpec update{"vulndb_update", config.vulndb_update_schedule, scan::kDbUpdateJob, "{}", 1};
+    if (auto s = scheduler.set(update); !s) {
+      BERTH_LOG_ERROR("config vulndb.update_schedule: {}", s.error().message);
+      return 2;
+    }
+  } else if (auto s = scheduler.remove("vulndb_update"); !s && s.error().code != base::Errc::not_found) {
+    BERTH_LOG_WARN("cannot remove the vulndb update schedule: {}", s.error().message);
+  }
+  if (auto s = jobs::schedule_job_purge(scheduler); !s)
+    BERTH_LOG_WARN("job purge schedule: {}", s.error().message);
+  scheduler.start();
+  // At start: import the configured sources and notice imports made while the server was down.
+  if (auto s = scanner.request_db_update(); !s)
+    BERTH_LOG_WARN("vulnerability database update: {}", s.error().message);
   {
     UploadPurger purger(registry, config.upload_max_age, config.upload_purge_interval);
     AuditPurger audit_purger(*storage->iam, config.audit_max_age);
     server.run(true);
   }
+  scheduler.stop();
+  runner.stop();
   activity.flush();
   BERTH_LOG_INFO("berth stopped");
   return 0;

@@ -34,6 +34,8 @@ base::Result<Storage> open_storage(const std::string& data_dir) {
   if (!metadata) return std::move(metadata).error();
   storage.metadata = std::move(metadata->registry);
   storage.iam = std::move(metadata->iam);
+  storage.jobs = std::move(metadata->jobs);
+  storage.scans = std::move(metadata->scans);
   return storage;
 }
 

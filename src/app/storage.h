@@ -11,6 +11,8 @@
 #include "blob/store.h"
 #include "meta/database.h"
 #include "meta/iam_database.h"
+#include "meta/job_database.h"
+#include "meta/scan_database.h"
 
 namespace berth::app {
 
@@ -18,11 +20,13 @@ struct Storage {
   base::UniqueFd lock;
   std::unique_ptr<blob::Store> blobs;
   std::unique_ptr<meta::Database> metadata;
-  std::unique_ptr<meta::IamDatabase> iam;  // same file as `metadata`
+  std::unique_ptr<meta::IamDatabase> iam;     // same file as `metadata`
+  std::unique_ptr<meta::JobDatabase> jobs;    // same file: the job queue and schedules
+  std::unique_ptr<meta::ScanDatabase> scans;  // same file: scan results, CVE allowlists
 };
 
 // Creates the directory if needed, takes its lock, opens the blob store (filesystem)
-// and the metadata (SQLite, <data_dir>/meta.db: registry and identities/access).
+// and the metadata (SQLite, <data_dir>/meta.db: registry, identities/access, jobs, scans).
 // Errors: unavailable if another process holds the lock; io_error; corrupt.
 base::Result<Storage> open_storage(const std::string& data_dir);
 

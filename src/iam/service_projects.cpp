@@ -15,9 +15,10 @@ namespace berth::iam {
 namespace {
 
 constexpr std::size_t kMaxProjectName = 255;
-constexpr std::array<std::string_view, 7> kBooleanMetadata = {
+// prevent_unscanned ("only pull scanned images") is Berth's; the others are Harbor's.
+constexpr std::array<std::string_view, 8> kBooleanMetadata = {
     "public",    "enable_content_trust", "enable_content_trust_cosign", "prevent_vul",
-    "auto_scan", "auto_sbom_generation", "reuse_sys_cve_allowlist"};
+    "auto_scan", "auto_sbom_generation", "reuse_sys_cve_allowlist",     "prevent_unscanned"};
 constexpr std::array<std::string_view, 5> kSeverities = {"none", "low", "medium", "high", "critical"};
 
 Error error(Error::Code code, std::string message) {

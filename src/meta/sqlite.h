@@ -7,14 +7,18 @@
 #include "base/result.h"
 #include "meta/database.h"
 #include "meta/iam_database.h"
+#include "meta/job_database.h"
+#include "meta/scan_database.h"
 
 namespace berth::meta {
 
-// Both interfaces over one file; they share its writer connection and reader pool, so
+// The interfaces over one file; they share its writer connection and reader pool, so
 // they may be used together from any thread.
 struct SqliteMetadata {
   std::unique_ptr<Database> registry;
   std::unique_ptr<IamDatabase> iam;
+  std::unique_ptr<JobDatabase> jobs;    // the job queue and schedules
+  std::unique_ptr<ScanDatabase> scans;  // scan results and CVE allowlists
 };
 
 // Opens (creating if needed) the SQLite database at `path` in WAL mode and applies

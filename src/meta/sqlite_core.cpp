@@ -18,8 +18,7 @@ constexpr std::size_t kReaderCount = 4;
 
 // Brings the schema to the latest version in one transaction. Errors: unsupported if
 // the file was written by a newer Berth.
-Status migrate(Connection& c) {
-  const auto migrations = schema_migrations();
+Status migrate(Connection& c, std::span<const char* const> migrations) {
   const int latest = static_cast<int>(migrations.size());
   if (auto s = c.run("BEGIN IMMEDIATE"); !s) return s;
   auto fail = [&](Error error) -> Status {
@@ -213,12 +212,16 @@ void ReaderPool::release(Connection* conn) {
 // --- Core ------------------------------------------------------------------------------
 
 Result<std::shared_ptr<Core>> Core::open(const std::string& path) {
+  return open(path, schema_migrations());
+}
+
+Result<std::shared_ptr<Core>> Core::open(const std::string& path, std::span<const char* const> migrations) {
   if (sqlite3_threadsafe() == 0) {
     return base::make_error(Errc::unsupported, "SQLite was built without thread support");
   }
   auto writer = Connection::open(path, Connection::Role::writer);
   if (!writer) return std::move(writer).error();
-  if (auto s = migrate(**writer); !s) return std::move(s).error();
+  if (auto s = migrate(**writer, migrations); !s) return std::move(s).error();
   auto core = std::make_shared<Core>(std::move(*writer));
   for (std::size_t i = 0; i < kReaderCount; ++i) {
     auto reader = Connection::open(path, Connection::Role::reader);

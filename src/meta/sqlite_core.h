@@ -32,6 +32,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -43,6 +44,8 @@
 #include "base/result.h"
 #include "meta/database.h"
 #include "meta/iam_database.h"
+#include "meta/job_database.h"
+#include "meta/scan_database.h"
 
 namespace berth::meta::sqlite {
 
@@ -234,6 +237,10 @@ class Core {
   // Opens (creating if needed) the file in WAL mode and brings its schema to the
   // current version. Errors: io_error, corrupt, unsupported (a newer schema).
   static base::Result<std::shared_ptr<Core>> open(const std::string& path);
+  // The same for another database file with its own list of migrations (see
+  // schema_migrations for their form).
+  static base::Result<std::shared_ptr<Core>> open(const std::string& path,
+                                                  std::span<const char* const> migrations);
 
   explicit Core(std::unique_ptr<Connection> writer) : writer_(std::move(writer)) {}
 
@@ -307,8 +314,10 @@ base::Result<bool> exists(Statement& stmt);
 // with `prefix` and can use an index.
 std::optional<std::string> prefix_upper_bound(std::string_view prefix);
 
-// The two implementations over one Core (defined with them).
+// The implementations over one Core (defined with them).
 std::unique_ptr<Database> make_registry_database(std::shared_ptr<Core> core);
 std::unique_ptr<IamDatabase> make_iam_database(std::shared_ptr<Core> core);
+std::unique_ptr<JobDatabase> make_job_database(std::shared_ptr<Core> core);    // sqlite_jobs.cpp
+std::unique_ptr<ScanDatabase> make_scan_database(std::shared_ptr<Core> core);  // sqlite_scan.cpp
 
 }  // namespace berth::meta::sqlite

@@ -538,6 +538,8 @@ base::Result<SqliteMetadata> open_sqlite(const std::string& path) {
   SqliteMetadata metadata;
   metadata.registry = sqlite::make_registry_database(*core);
   metadata.iam = sqlite::make_iam_database(*core);
+  metadata.jobs = sqlite::make_job_database(*core);
+  metadata.scans = sqlite::make_scan_database(*core);
   return metadata;
 }
 

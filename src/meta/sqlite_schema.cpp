@@ -180,8 +180,89 @@ CREATE INDEX audit_log_by_resource_type ON audit_log(resource_type, op_time);
 CREATE INDEX audit_log_by_resource ON audit_log(resource, op_time);
 )sql";
 
+// The job queue and the cron schedules (meta/job_database.h). States: queued, running,
+// succeeded, failed, cancelled. At most one queued or running job per dedupe key.
+constexpr const char* kSchemaV3 = R"sql(
+CREATE TABLE jobs (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  kind TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('queued', 'running', 'succeeded', 'failed', 'cancelled')),
+  dedupe_key TEXT,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  max_attempts INTEGER NOT NULL,
+  run_after INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  started_at INTEGER,
+  finished_at INTEGER,
+  heartbeat_at INTEGER,
+  worker TEXT NOT NULL DEFAULT '',
+  error TEXT NOT NULL DEFAULT '',
+  progress TEXT NOT NULL DEFAULT '',
+  cancel_requested INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX jobs_due ON jobs(state, run_after, id);
+CREATE INDEX jobs_by_kind ON jobs(kind, state);
+CREATE INDEX jobs_by_finish ON jobs(finished_at) WHERE finished_at IS NOT NULL;
+CREATE UNIQUE INDEX jobs_active_dedupe ON jobs(dedupe_key)
+  WHERE dedupe_key IS NOT NULL AND state IN ('queued', 'running');
+CREATE TABLE job_kinds (
+  kind TEXT PRIMARY KEY,
+  paused INTEGER NOT NULL DEFAULT 0,
+  updated_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE job_schedules (
+  name TEXT PRIMARY KEY,
+  cron TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  max_attempts INTEGER NOT NULL,
+  next_run INTEGER,
+  last_run INTEGER,
+  last_job_id INTEGER,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX job_schedules_by_next_run ON job_schedules(next_run) WHERE next_run IS NOT NULL;
+)sql";
+
 // Append new steps; never edit a released one.
-constexpr const char* kMigrations[] = {kSchemaV1, kSchemaV2};
+// Scan results per manifest digest, the packages each result's inventory has (to find the
+// results a vulnerability database change concerns), and the CVE allowlists (project 0 = the
+// system's).
+constexpr const char* kSchemaV4 = R"sql(
+CREATE TABLE scan_reports (
+  digest TEXT PRIMARY KEY,
+  repository TEXT NOT NULL,
+  status TEXT NOT NULL,
+  db_version INTEGER NOT NULL DEFAULT 0,
+  severity TEXT NOT NULL DEFAULT '',
+  summary TEXT NOT NULL DEFAULT '',
+  report TEXT NOT NULL DEFAULT '',
+  inventory TEXT NOT NULL DEFAULT '',
+  vulnerabilities TEXT NOT NULL DEFAULT '',
+  error TEXT NOT NULL DEFAULT '',
+  sbom_digest TEXT NOT NULL DEFAULT '',
+  started_at INTEGER NOT NULL DEFAULT 0,
+  finished_at INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX scan_reports_by_version ON scan_reports(status, db_version);
+CREATE TABLE scan_packages (
+  ecosystem TEXT NOT NULL,
+  package TEXT NOT NULL,
+  digest TEXT NOT NULL,
+  PRIMARY KEY (ecosystem, package, digest)
+) WITHOUT ROWID;
+CREATE INDEX scan_packages_by_digest ON scan_packages(digest);
+CREATE TABLE cve_allowlists (
+  project_id INTEGER PRIMARY KEY,
+  expires_at INTEGER NOT NULL,
+  items TEXT NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+)sql";
+
+constexpr const char* kMigrations[] = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4};
 
 }  // namespace
 

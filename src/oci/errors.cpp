@@ -136,10 +136,16 @@ int http_status(ErrorCode code) {
 }
 
 std::string error_body(const Error& error) {
+  return error_body(code_name(error.code),
+                    error.message.empty() ? default_message(error.code) : std::string_view(error.message),
+                    error.detail);
+}
+
+std::string error_body(std::string_view code, std::string_view message, std::string_view detail) {
   boost::json::object entry;
-  entry["code"] = code_name(error.code);
-  entry["message"] = error.message.empty() ? default_message(error.code) : std::string_view(error.message);
-  if (!error.detail.empty()) entry["detail"] = error.detail;
+  entry["code"] = code;
+  entry["message"] = message;
+  if (!detail.empty()) entry["detail"] = detail;
   boost::json::array errors;
   errors.emplace_back(std::move(entry));
   boost::json::object body;

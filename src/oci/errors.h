@@ -44,5 +44,7 @@ std::string_view code_name(ErrorCode code);
 int http_status(ErrorCode code);
 // {"errors":[{"code":"...","message":"...","detail":...}]}
 std::string error_body(const Error& error);
+// The same for a code outside the spec's list (Harbor's PROJECTPOLICYVIOLATION, ...).
+std::string error_body(std::string_view code, std::string_view message, std::string_view detail = {});
 
 }  // namespace berth::oci

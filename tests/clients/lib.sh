@@ -78,3 +78,24 @@ EOF
   # shellcheck disable=SC2034
   BUILDAH=(buildah "${STORE_FLAGS[@]}")
 }
+
+# debian_mirror: the Debian archive this machine's apt uses (deb822 .sources or sources.list),
+# for debootstrap. Fails when none is configured.
+debian_mirror() {
+  local uri
+  uri=$(awk '/^URIs:/ { for (i = 2; i <= NF; i++) if ($i !~ /security/) { print $i; exit } }' \
+    /etc/apt/sources.list.d/*.sources 2>/dev/null | head -n1)
+  if [[ -z "$uri" ]]; then
+    uri=$(awk '$1 == "deb" && $2 !~ /security/ { print $2; exit }' /etc/apt/sources.list 2>/dev/null)
+  fi
+  [[ -n "$uri" ]] || fail "no Debian archive in the apt configuration"
+  echo "$uri"
+}
+
+# api METHOD PATH [curl args...]: a management-API call as the admin; prints the body.
+api() {
+  local method=$1 path=$2
+  shift 2
+  curl -fsS -X "$method" -u "$REGISTRY_USER:$REGISTRY_PASSWORD" -H 'Content-Type: application/json' \
+    "http://$REGISTRY/api/v2.0$path" "$@"
+}

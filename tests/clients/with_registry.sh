@@ -15,7 +15,8 @@
 # CLIENT_SHOW_LOG=1 prints the server's log even when everything passed.
 #
 # The script also gets CLIENT_TMPDIR, a scratch directory that is removed afterwards,
-# REGISTRY_KIND (berth or docker-registry), REGISTRY_USER / REGISTRY_PASSWORD (Berth's admin)
+# REGISTRY_KIND (berth or docker-registry), REGISTRY_DATA and BERTH_BINARY (Berth's data directory
+# and binary), REGISTRY_USER / REGISTRY_PASSWORD (Berth's admin)
 # and REGISTRY_AUTH_FILE (a .dockerconfigjson with those credentials, which the clients use).
 set -euo pipefail
 
@@ -98,6 +99,8 @@ port=$(free_port)
 export REGISTRY="127.0.0.1:$port"
 export REGISTRY_KIND="$kind"
 export CLIENT_TMPDIR="$tmp/work"
+export REGISTRY_DATA="$data"           # the server's data directory (Berth's offline commands)
+export BERTH_BINARY="$berth_binary"
 
 # Credentials: Berth's first admin, and a Kubernetes-style .dockerconfigjson pull secret
 # holding them, which skopeo, podman and buildah read through REGISTRY_AUTH_FILE. The scripts

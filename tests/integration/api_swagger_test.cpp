@@ -92,6 +92,8 @@ TEST_F(SwaggerTest, EveryDocumentedOperationAnswers) {
       {"user_id", std::to_string(user_id)},
       {"mid", std::to_string(member_id)},
       {"meta_name", "public"},
+      {"job_type", "all"},
+      {"job_id", "1"},
   };
 
   // Deletes last, the deepest paths first, so that nothing is removed before it is used.

@@ -336,7 +336,8 @@ TEST_F(ConfigTest, EveryKeyIsSettableThroughItsEnvironmentVariable) {
                                                       {"limits.shutdown_grace", "5s"},
                                                       {"uploads.max_age", "5s"},
                                                       {"uploads.purge_interval", "5s"},
-                                                      {"auth.project_creation", "adminonly"}};
+                                                      {"auth.project_creation", "adminonly"},
+                                                      {"scanner.adapter.enabled", "true"}};
   for (const ConfigKey& key : config_keys()) {
     auto sample = samples.find(key.path);
     const std::string value = sample == samples.end() ? "7" : sample->second;  // the rest are numbers

@@ -20,6 +20,7 @@
 #include "meta/iam_database.h"
 #include "meta/sqlite.h"
 #include "meta/sqlite_query.h"
+#include "meta/sqlite_schema.h"
 
 namespace berth::meta {
 namespace {
@@ -1504,7 +1505,7 @@ TEST_F(MetaIamTest, AVersionOneDatabaseIsMigratedWithItsRowsIntact) {
   sqlite3_stmt* stmt = nullptr;
   ASSERT_EQ(sqlite3_prepare_v2(raw, "PRAGMA user_version", -1, &stmt, nullptr), SQLITE_OK);
   ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
-  EXPECT_EQ(sqlite3_column_int(stmt, 0), 2);
+  EXPECT_EQ(sqlite3_column_int(stmt, 0), static_cast<int>(sqlite::schema_migrations().size()));
   sqlite3_finalize(stmt);
   ASSERT_EQ(
       sqlite3_prepare_v2(raw,

@@ -28,11 +28,7 @@ std::string lower_method(http::Method method) {
 
 std::set<Operation> route_operations() {
   std::set<Operation> out;
-  for (const auto& table :
-       {user_routes(), project_routes(), member_routes(), robot_routes(), repository_routes(),
-        artifact_routes(), audit_routes(), system_routes(), document_routes()}) {
-    for (const auto& route : table) out.emplace(lower_method(route.method), route.pattern);
-  }
+  for (const auto& route : all_routes()) out.emplace(lower_method(route.method), route.pattern);
   return out;
 }
 

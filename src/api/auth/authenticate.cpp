@@ -5,6 +5,7 @@
 #include "base/base64.h"
 #include "base/log.h"
 #include "base/random.h"
+#include "base/time.h"
 #include "iam/permissions.h"
 #include "oci/errors.h"
 
@@ -22,12 +23,7 @@ std::int64_t unix_now() {
 }
 
 std::string rfc3339(std::int64_t unix_seconds) {
-  std::time_t t = unix_seconds;
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buffer[32];
-  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buffer;
+  return base::format_rfc3339(std::chrono::system_clock::time_point(std::chrono::seconds(unix_seconds)));
 }
 
 http::Response oci_error(ErrorCode code, std::string message) {

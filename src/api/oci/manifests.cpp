@@ -49,6 +49,15 @@ http::Response manifest_response(const registry::ManifestContent& content, bool 
   return response;
 }
 
+// Harbor's answer to a pull a project policy refuses: 412 with PROJECTPOLICYVIOLATION.
+http::Response policy_violation(const std::string& message) {
+  http::Response response;
+  response.status = 412;
+  response.headers.set("Content-Type", "application/json");
+  response.body = berth::oci::error_body("PROJECTPOLICYVIOLATION", message);
+  return response;
+}
+
 // "repo:tag" for a tag reference, "repo@digest" otherwise: how the audit log names it.
 std::string artifact_name(const Route& route, const std::string& digest) {
   bool by_digest = route.reference.find(':') != std::string::npos;
@@ -68,6 +77,12 @@ Awaitable get_manifest(Context& context, http::Exchange& exchange, const Route& 
   if (!accepted(exchange.request(), content->media_type))
     co_return error_response(ErrorCode::manifest_unknown, "manifest media type not accepted by the client",
                              content->media_type);
+  if (!head && context.options.pull_gate && context.options.pull_policy_may_apply &&
+      context.options.pull_policy_may_apply(route.name)) {
+    std::optional<std::string> refusal;
+    co_await exchange.run_blocking([&] { refusal = context.options.pull_gate(route.name, content->digest); });
+    if (refusal) co_return policy_violation(*refusal);
+  }
   http::Response response = manifest_response(*content, head);
   if (matches_if_none_match(exchange.request(), *response.headers.get("ETag"))) {
     response.status = 304;
@@ -98,6 +113,9 @@ Awaitable put_manifest(Context& context, http::Exchange& exchange, const Route& 
     co_return error_response(stored.error());
   }
   audit(context, exchange, route, "create", artifact_name(route, stored->digest));
+  if (context.options.on_manifest_pushed) {
+    co_await exchange.run_blocking([&] { context.options.on_manifest_pushed(route.name, stored->digest); });
+  }
   http::Response response = empty_response(201);
   response.headers.set("Location", "/v2/" + route.name + "/manifests/" + stored->digest);
   response.headers.set("Docker-Content-Digest", stored->digest);

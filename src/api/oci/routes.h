@@ -2,6 +2,9 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
+#include <optional>
+#include <string>
 
 #include "api/auth/authenticate.h"
 #include "events/activity.h"
@@ -14,6 +17,15 @@ struct Options {
   // Largest number of entries a tags or catalog page returns when the client asks for
   // more (or gives no n).
   std::size_t max_page_size = 10000;
+  // Pull policy. `pull_policy_may_apply` is asked first, on the connection's thread, and must
+  // answer from memory; when it says yes, `pull_gate` is asked on the blocking pool and returns
+  // a refusal message (answered 412 PROJECTPOLICYVIOLATION, as Harbor does) or nothing. GET of
+  // a manifest only; unset = no policy.
+  std::function<bool(const std::string& repository)> pull_policy_may_apply;
+  std::function<std::optional<std::string>(const std::string& repository, const std::string& digest)>
+      pull_gate;
+  // Told (on the blocking pool) after a manifest was stored: scan on push.
+  std::function<void(const std::string& repository, const std::string& digest)> on_manifest_pushed;
 };
 
 // Serves every /v2/ route of the distribution spec, each request authorized by `auth`

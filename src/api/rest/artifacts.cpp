@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "api/rest/content.h"
+#include "api/rest/scan_shapes.h"
 #include "oci/manifest.h"
 #include "oci/media_types.h"
 
@@ -157,6 +158,27 @@ bool flag(const http::Request& request, std::string_view name, bool fallback) {
   return *value == "true" || *value == "True" || *value == "1";
 }
 
+// Adds Harbor's scan_overview and sbom_overview to listed artifacts, as asked for (the
+// with_scan_overview and with_sbom_overview parameters). Runs on the blocking pool.
+void add_overviews(Call& call, json::array& items, const std::vector<std::string>& digests) {
+  const bool scan = flag(call.request(), "with_scan_overview", false);
+  const bool sbom = flag(call.request(), "with_sbom_overview", false);
+  if ((!scan && !sbom) || call.context.scans == nullptr) return;
+  auto records = call.context.scans->scan_overviews(digests);
+  if (!records) {
+    BERTH_LOG_WARN("management API: scan overviews: {}", records.error().message);
+    return;
+  }
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    auto& item = items[i].as_object();
+    for (const auto& r : *records) {
+      if (r.digest != digests[i]) continue;
+      if (scan) item["scan_overview"] = scan_overview_json(r, call.context.version);
+      if (sbom && !r.sbom_digest.empty()) item["sbom_overview"] = sbom_overview_json(r);
+    }
+  }
+}
+
 // "2020-04-09 02:36:00" (UTC, Harbor's time format in q) as unix seconds; other text as it is.
 std::string unix_seconds_text(const std::string& text) {
   int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
@@ -221,8 +243,12 @@ Awaitable list_artifacts(Call& call) {
     auto listing = call.context.metadata.list_artifacts(*repository, *query);
     if (!listing) return metadata_error("list artifacts", listing.error());
     json::array items;
-    for (const auto& artifact : listing->items)
+    std::vector<std::string> digests;
+    for (const auto& artifact : listing->items) {
       items.push_back(artifact_json(call, *project, *repository, artifact, with_tag));
+      digests.push_back(artifact.manifest.digest);
+    }
+    add_overviews(call, items, digests);
     http::Response response = json_response(200, items);
     set_paging_headers(response, call.request(), *page, listing->total);
     return response;
@@ -238,7 +264,9 @@ Awaitable get_artifact(Call& call) {
     if (!project) return std::move(project).error();
     auto artifact = find_artifact(call, *repository, call.param("reference"));
     if (!artifact) return std::move(artifact).error();
-    return json_response(200, artifact_json(call, *project, *repository, *artifact, with_tag));
+    json::array items{artifact_json(call, *project, *repository, *artifact, with_tag)};
+    add_overviews(call, items, {artifact->manifest.digest});
+    return json_response(200, items[0]);
   });
 }
 

@@ -13,6 +13,7 @@
 
 #include "api/rest/rest.h"
 #include "base/log.h"
+#include "base/time.h"
 #include "http/body.h"
 
 namespace berth::api::rest {
@@ -386,16 +387,7 @@ base::Result<std::optional<bool>, http::Response> bool_member(const boost::json:
 }
 
 std::string format_time(std::chrono::system_clock::time_point time) {
-  const auto millis = std::chrono::floor<std::chrono::milliseconds>(time);
-  const auto seconds = std::chrono::floor<std::chrono::seconds>(millis);
-  const std::time_t t = std::chrono::system_clock::to_time_t(seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buffer[96];
-  const auto ms = static_cast<int>((millis - seconds).count());
-  std::snprintf(buffer, sizeof buffer, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
-  return buffer;
+  return base::format_rfc3339_millis(time);
 }
 
 base::Result<std::int64_t, http::Response> parse_id(const Call& call, std::string_view name) {

@@ -5,6 +5,7 @@
 #include <boost/json/array.hpp>
 
 #include "api/rest/rest.h"
+#include "api/rest/scan_shapes.h"
 
 namespace berth::api::rest {
 namespace {
@@ -12,8 +13,8 @@ namespace {
 // The members of Harbor's ProjectMetadata that a ProjectReq may set. Others are ignored,
 // as Harbor's typed request model drops them.
 constexpr std::string_view kRequestMetadata[] = {
-    "public",    "enable_content_trust", "enable_content_trust_cosign", "prevent_vul", "severity",
-    "auto_scan", "auto_sbom_generation", "reuse_sys_cve_allowlist"};
+    "public",    "enable_content_trust", "enable_content_trust_cosign", "prevent_vul",      "severity",
+    "auto_scan", "auto_sbom_generation", "reuse_sys_cve_allowlist",     "prevent_unscanned"};
 
 bool all_digits(std::string_view text) {
   return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
@@ -161,7 +162,13 @@ boost::asio::awaitable<base::Result<VisibleProject, http::Response>> visible_pro
 Awaitable get_project(Call& call) {
   auto found = co_await visible_project(call);
   if (!found) co_return std::move(found).error();
-  co_return json_response(200, project_json(found->project, found->role));
+  boost::json::object out = project_json(found->project, found->role);
+  if (call.context.scans != nullptr) {
+    auto list = co_await blocking(call, [&] { return call.context.scans->get_allowlist(found->project.id); });
+    if (!list) co_return internal_error("read allowlist", list.error());
+    out["cve_allowlist"] = allowlist_json(*list);
+  }
+  co_return json_response(200, out);
 }
 
 // PUT /projects/{p} (ProjectReq): merges the given metadata into the project's.
@@ -172,9 +179,27 @@ Awaitable update_project(Call& call) {
   if (!body) co_return std::move(body).error();
   auto metadata = request_metadata(*body);
   if (!metadata) co_return std::move(metadata).error();
-  auto updated = co_await blocking(
-      call, [&] { return call.context.iam.update_project_metadata(call.caller, *reference, *metadata); });
-  co_return status_response(updated);
+  std::optional<meta::CveAllowlist> allowlist;
+  if (const auto* list = body->if_contains("cve_allowlist"); list != nullptr && !list->is_null()) {
+    if (!list->is_object()) co_return error_response(400, "cve_allowlist must be an object");
+    if (call.context.scans == nullptr)
+      co_return error_response(503, "vulnerability scanning is not available");
+    auto parsed = parse_allowlist(list->get_object(), 0);
+    if (!parsed) co_return std::move(parsed).error();
+    allowlist = std::move(*parsed);
+  }
+  co_return co_await blocking(call, [&]() -> http::Response {
+    auto updated = call.context.iam.update_project_metadata(call.caller, *reference, *metadata);
+    if (!updated || !allowlist) return status_response(updated);
+    // The caller may update the project: its CVE allowlist goes with it.
+    auto project = call.context.iam.get_project(call.caller, *reference);
+    if (!project) return error_response(project.error());
+    allowlist->project_id = project->id;
+    if (auto s = call.context.scans->put_allowlist(*allowlist); !s)
+      return internal_error("write allowlist", s.error());
+    call.context.iam.audit(call.caller, "update", "cve_allowlist", project->name, project->name, true);
+    return empty_response(200);
+  });
 }
 
 // DELETE /projects/{p}: 412 while the project holds repositories.

@@ -60,7 +60,11 @@ std::vector<Route> repository_routes();  // repositories.cpp: /projects/{p}/repo
 std::vector<Route> artifact_routes();    // artifacts.cpp: artifacts and tags
 std::vector<Route> audit_routes();       // audit.cpp: /audit-logs, /projects/{p}/logs
 std::vector<Route> system_routes();      // system.cpp: /systeminfo, /health, /ping, /statistics, /search
+std::vector<Route> jobservice_routes();  // jobservice.cpp: /jobservice/queues, /jobservice/jobs
+std::vector<Route> scan_routes();        // scans.cpp: scan, report, SBOM, CVE allowlist, scan all, vulndb
 std::vector<Route> document_routes();    // swagger.cpp: /swagger.json
+// Every table above, concatenated (routes.cpp): what the API serves and swagger.json documents.
+std::vector<Route> all_routes();
 
 // --- responses ------------------------------------------------------------------------
 // `value` serialized, Content-Type application/json.

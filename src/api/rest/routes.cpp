@@ -49,18 +49,29 @@ std::optional<std::vector<std::string_view>> split_segments(std::string_view pat
   return out;
 }
 
+}  // namespace
+
+std::vector<Route> all_routes() {
+  std::vector<Route> out;
+  for (auto table : {user_routes(), project_routes(), member_routes(), robot_routes(), repository_routes(),
+                     artifact_routes(), audit_routes(), system_routes(), jobservice_routes(), scan_routes(),
+                     document_routes()}) {
+    for (auto& route : table) out.push_back(std::move(route));
+  }
+  return out;
+}
+
+namespace {
+
 // Every route of every resource file, ordered so that at each position a literal segment
 // is tried before a parameter ("/users/current" before "/users/{user_id}").
 std::vector<CompiledRoute> compile_routes() {
   std::vector<CompiledRoute> routes;
-  for (auto table : {user_routes(), project_routes(), member_routes(), robot_routes(), repository_routes(),
-                     artifact_routes(), audit_routes(), system_routes(), document_routes()}) {
-    for (auto& route : table) {
-      CompiledRoute compiled{route.method, {}, std::move(route.handler), route.allow_anonymous};
-      for (auto segment : split_segments(route.pattern).value_or(std::vector<std::string_view>{}))
-        compiled.segments.emplace_back(segment);
-      routes.push_back(std::move(compiled));
-    }
+  for (auto& route : all_routes()) {
+    CompiledRoute compiled{route.method, {}, std::move(route.handler), route.allow_anonymous};
+    for (auto segment : split_segments(route.pattern).value_or(std::vector<std::string_view>{}))
+      compiled.segments.emplace_back(segment);
+    routes.push_back(std::move(compiled));
   }
   auto shape = [](const CompiledRoute& route) {
     std::string key;

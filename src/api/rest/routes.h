@@ -11,6 +11,17 @@
 #include "meta/database.h"
 #include "registry/registry.h"
 
+namespace berth::jobs {
+class Runner;
+class Scheduler;
+}  // namespace berth::jobs
+namespace berth::scan {
+class Service;
+}
+namespace berth::meta {
+class ScanDatabase;
+}
+
 namespace berth::api::rest {
 
 struct Context {
@@ -22,6 +33,12 @@ struct Context {
   std::string external_url;  // configured external URL; "" = derived from each request
   bool tls = false;          // the server itself speaks TLS (session cookies get Secure)
   std::chrono::seconds session_lifetime{std::chrono::hours(8)};
+  // The job queue behind /jobservice/...; those endpoints answer 503 while it is null.
+  jobs::Runner* jobs = nullptr;
+  // Vulnerability scanning; its endpoints answer 503 while these are null.
+  scan::Service* scanner = nullptr;
+  meta::ScanDatabase* scans = nullptr;
+  jobs::Scheduler* scheduler = nullptr;
 };
 
 // Serves /api/v2.0/... . Authenticates each request by basic auth or by the portal
