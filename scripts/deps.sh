@@ -13,9 +13,9 @@ PACKAGES=(
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   # real clients and the reference registry
-  skopeo podman buildah docker-registry uidmap wrk hey
+  skopeo podman buildah docker-registry uidmap wrk hey debootstrap
   # script tools
-  python3 curl jq
+  python3 curl jq time
 )
 
 missing=()

@@ -1,5 +1,6 @@
 // `berth serve`: wires storage, the registry service and the HTTP server together.
 #include <algorithm>
+#include <boost/json/parse.hpp>
 #include <condition_variable>
 #include <filesystem>
 #include <mutex>
@@ -174,6 +175,30 @@ int serve(const Config& config) {
   scan_options.version = BERTH_VERSION;
   scan_options.vulndb_sources = config.vulndb_sources;
   scan_options.work_dir = std::filesystem::path(config.data_dir) / "tmp";
+  if (!config.scanner_external_url.empty()) {
+    // An external scanner pulls what it scans from here, with a short-lived pull token issued in
+    // the name of the first administrator ("admin", as Harbor's).
+    scan::ExternalOptions external;
+    external.url = config.scanner_external_url;
+    external.secret = config.scanner_external_secret;
+    scan_options.external = std::make_shared<scan::ExternalScanner>(external);
+    scan_options.registry_url =
+        !config.external_url.empty()
+            ? config.external_url
+            : (config.tls_certificate.empty() ? "http://" : "https://") + config.listen;
+    scan_options.authorization = [&iam, &authenticator](const std::string& repository) -> std::string {
+      auto admin = iam.principal_by_name("admin");
+      if (!admin) return {};
+      // issue_token answers with Docker's token response: {"token": ..., "expires_in": ...}.
+      boost::system::error_code ec;
+      auto body = boost::json::parse(
+          authenticator.issue_token(*admin, {iam::Access{"repository", repository, {"pull"}}}), ec);
+      const auto* token = !ec && body.is_object() ? body.get_object().if_contains("token") : nullptr;
+      if (token == nullptr || !token->is_string()) return {};
+      return "Bearer " + std::string(token->get_string());
+    };
+    BERTH_LOG_INFO("scanning with the external scanner at {}", config.scanner_external_url);
+  }
   scan::Service scanner(registry, *storage->metadata, *storage->scans, **vulndb, runner, scan_options);
   if (auto s = jobs::register_job_purge(runner, std::chrono::hours(24 * 14)); !s) {
     BERTH_LOG_ERROR("cannot register the job purge: {}", s.error().message);

@@ -226,7 +226,6 @@ CREATE TABLE job_schedules (
 CREATE INDEX job_schedules_by_next_run ON job_schedules(next_run) WHERE next_run IS NOT NULL;
 )sql";
 
-// Append new steps; never edit a released one.
 // Scan results per manifest digest, the packages each result's inventory has (to find the
 // results a vulnerability database change concerns), and the CVE allowlists (project 0 = the
 // system's).
@@ -262,6 +261,7 @@ CREATE TABLE cve_allowlists (
 );
 )sql";
 
+// Append new steps; never edit a released one.
 constexpr const char* kMigrations[] = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4};
 
 }  // namespace

@@ -170,6 +170,10 @@ Status Service::request_scan(const std::string& repository, const std::string& d
   if (!content) return from_oci(content.error(), "scan " + repository + "@" + digest);
   auto manifest = oci::parse_manifest(*content->body, content->media_type);
   if (!manifest) return from_oci(manifest.error(), "scan " + repository + "@" + digest);
+  if (sbom && options_.external) {
+    return base::make_error(Errc::unsupported,
+                            "SBOMs come from the built-in scanner; an external scanner is configured");
+  }
   if (!scannable(*manifest)) {
     return base::make_error(
         Errc::unsupported,
@@ -287,6 +291,7 @@ Status Service::scan_image(const std::string& repository, const std::string& dig
   if (!image_manifest(manifest)) {
     return base::make_error(Errc::unsupported, repository + "@" + digest + " is not an image");
   }
+  if (options_.external) return scan_externally(repository, digest, media_type);
   // The layers as stored, read through open descriptors (kept open for the whole walk).
   std::vector<blob::BlobReader> readers;
   std::vector<image::Layer> layers;
@@ -314,6 +319,48 @@ Status Service::scan_image(const std::string& repository, const std::string& dig
     return attach_sbom(repository, digest, media_type, size, report->inventory);
   }
   return base::ok_status();
+}
+
+Status Service::scan_externally(const std::string& repository, const std::string& digest,
+                                const std::string& media_type) {
+  ExternalTarget target;
+  target.registry_url = options_.registry_url;
+  target.authorization = options_.authorization ? options_.authorization(repository) : std::string();
+  target.repository = repository;
+  target.digest = digest;
+  target.mime_type = media_type;
+  auto report = options_.external->scan(target);
+  if (!report) return std::move(report).error();
+  boost::system::error_code ec;
+  json::value doc = json::parse(*report, ec);
+  if (ec || !doc.is_object())
+    return base::make_error(Errc::corrupt, "the external scanner's report is not JSON");
+  std::vector<std::pair<std::string, vulndb::Severity>> severities;
+  int fixable = 0;
+  if (const auto* vulns = doc.get_object().if_contains("vulnerabilities");
+      vulns != nullptr && vulns->is_array()) {
+    for (const auto& v : vulns->get_array()) {
+      if (!v.is_object()) continue;
+      severities.emplace_back(field(v.get_object(), "id"),
+                              vulndb::severity_from_name(field(v.get_object(), "severity")));
+      if (!field(v.get_object(), "fix_version").empty()) ++fixable;
+    }
+  }
+  auto info = db_.info();
+  meta::ScanRecord record;
+  record.digest = digest;
+  record.repository = repository;
+  record.status = "Success";
+  record.db_version = info ? info->version : 0;
+  record.severity = highest_name(severities);
+  record.summary = json::serialize(summary_of(severities, fixable));
+  record.report = *report;
+  record.vulnerabilities = encode_vulnerabilities(severities);
+  record.finished = std::chrono::system_clock::now();
+  if (auto existing = scans_.get_scan(digest, meta::ScanDetail::overview); existing && *existing) {
+    record.started = (*existing)->started;
+  }
+  return scans_.put_scan(record, {});
 }
 
 Status Service::store(const std::string& repository, const std::string& digest, const std::string& media_type,

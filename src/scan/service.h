@@ -7,6 +7,8 @@
 #include <atomic>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -17,6 +19,7 @@
 #include "meta/database.h"
 #include "meta/scan_database.h"
 #include "registry/registry.h"
+#include "scan/external.h"
 #include "scan/formats.h"
 #include "vulndb/database.h"
 
@@ -37,6 +40,12 @@ struct ServiceOptions {
   int max_attempts = 3;
   std::vector<std::string> vulndb_sources;  // paths or URLs imported by each database update
   std::filesystem::path work_dir;           // for downloads
+  // An external scanner (Harbor's pluggable scanner API) used instead of the built-in one. It
+  // pulls the image from `registry_url` with the Authorization value `authorization` gives for
+  // the repository. Its results keep no inventory (no refresh on database changes, no SBOM).
+  std::shared_ptr<ExternalScanner> external;
+  std::string registry_url;
+  std::function<std::string(const std::string& repository)> authorization;
 };
 
 class Service {
@@ -84,6 +93,8 @@ class Service {
  private:
   base::Status scan_image(const std::string& repository, const std::string& digest,
                           const oci::Manifest& manifest, const std::string& media_type, bool sbom);
+  base::Status scan_externally(const std::string& repository, const std::string& digest,
+                               const std::string& media_type);
   base::Status scan_index(const std::string& repository, const std::string& digest,
                           const oci::Manifest& manifest, const std::string& media_type, bool sbom);
   base::Status store(const std::string& repository, const std::string& digest, const std::string& media_type,

@@ -5,7 +5,7 @@ The layout holds, by tag (org.opencontainers.image.ref.name in index.json):
   multi            one linux image with --layers gzip'd tar layers of random files, a config and a manifest
   index            an image index with a linux/amd64 and a linux/arm64 image (they share one base layer)
   tiny-000 ...     with --tiny N: N distinct single-layer images of a few hundred bytes each
-  rootfs           with --rootfs-layer FILE: a linux/amd64 image whose one layer is FILE (a gzip'd tar)
+  rootfs           with --rootfs-layer FILE...: a linux/amd64 image of those layers (gzip'd tars)
   rootfs-index     and an index of it with an arm64 image of the same layer
 
 The output is a pure function of the arguments: the same --seed gives the same bytes, the same digests.
@@ -160,7 +160,9 @@ def main(argv):
     p.add_argument("--no-multi", action="store_true", help="leave out the 'multi' image")
     p.add_argument("--no-index", action="store_true", help="leave out the multi-arch 'index'")
     p.add_argument("--tiny", type=int, default=0, help="add N tiny images tagged tiny-000, tiny-001, ...")
-    p.add_argument("--rootfs-layer", help="a gzip'd tar of a root filesystem: adds 'rootfs' and 'rootfs-index'")
+    p.add_argument("--rootfs-layer", action="append", default=[],
+                   help="a gzip'd tar of a root filesystem: adds 'rootfs' and 'rootfs-index' (repeat: layers "
+                        "bottom to top)")
     p.add_argument("--gzip-level", type=int, default=None,
                    help="gzip level (default 6, or 1 for layers over 16 MiB: random data does not compress)")
     args = p.parse_args(argv)
@@ -193,13 +195,15 @@ def main(argv):
         layout.tag(put_image(layout, [layer], "amd64", name), name)
 
     if args.rootfs_layer:
-        with open(args.rootfs_layer, "rb") as f:
-            compressed = f.read()
-        diff_id = "sha256:" + hashlib.sha256(gzip.decompress(compressed)).hexdigest()
-        layer = (layout.put_blob(compressed, MT_LAYER_GZIP), diff_id)
-        amd64 = put_image(layout, [layer], "amd64", "rootfs")
+        layers = []
+        for path in args.rootfs_layer:
+            with open(path, "rb") as f:
+                compressed = f.read()
+            diff_id = "sha256:" + hashlib.sha256(gzip.decompress(compressed)).hexdigest()
+            layers.append((layout.put_blob(compressed, MT_LAYER_GZIP), diff_id))
+        amd64 = put_image(layout, layers, "amd64", "rootfs")
         layout.tag(amd64, "rootfs")
-        arm64 = put_image(layout, [layer], "arm64", "rootfs-arm64", "v8")
+        arm64 = put_image(layout, layers, "arm64", "rootfs-arm64", "v8")
         index = {"schemaVersion": 2, "mediaType": MT_INDEX, "manifests": [amd64, arm64]}
         layout.tag(layout.put_blob(canonical_json(index), MT_INDEX), "rootfs-index")
 

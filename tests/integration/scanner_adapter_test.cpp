@@ -375,6 +375,52 @@ TEST_F(ScannerAdapterTest, ExternalScannerClientAgainstBerth) {
   EXPECT_EQ(refused.error().code, base::Errc::invalid_argument);
 }
 
+// A second Berth configured with scanner.external.url scans through this one's adapter: the
+// adapter pulls the image from the second Berth with the short-lived pull token it is given.
+TEST_F(ScannerAdapterTest, ABerthWithAnExternalScanner) {
+  BerthOptions options;
+  options.environment["BERTH_SCANNER_EXTERNAL_URL"] = instance_->url();
+  options.environment["BERTH_SCANNER_EXTERNAL_SECRET"] = kSecret;
+  std::string error;
+  auto other = RegistryInstance::spawn_berth(&error, options);
+  ASSERT_TRUE(other) << error;
+  HttpClient client(other->url());
+  client.set_basic_auth("admin", kAdminPassword);
+  const std::string repository = std::string(kTestProject) + "/external/debian";
+  ASSERT_TRUE(push_image(client, repository, "bookworm", image_));
+  const std::string artifact = "/api/v2.0/projects/" + std::string(kTestProject) +
+                               "/repositories/external%252Fdebian/artifacts/bookworm";
+  Response queued = client.post(artifact + "/scan", "", {});
+  ASSERT_EQ(queued.status, 202) << queued;
+  std::string status;
+  const auto deadline = std::chrono::steady_clock::now() + 60s;
+  json::value overview;
+  while (std::chrono::steady_clock::now() < deadline) {
+    Response r = client.get(artifact + "?with_scan_overview=true");
+    ASSERT_EQ(r.status, 200) << r;
+    auto v = parse_json(r.body);
+    ASSERT_TRUE(v && v->is_object());
+    const auto* o = v->as_object().if_contains("scan_overview");
+    if (o != nullptr && o->is_object() && o->as_object().contains(kReportType)) {
+      overview = o->at(kReportType);
+      status = std::string(overview.at("scan_status").as_string());
+      if (status == "Success" || status == "Error") break;
+    }
+    std::this_thread::sleep_for(100ms);
+  }
+  ASSERT_EQ(status, "Success") << overview << "\n" << other->log_tail() << "\n" << instance_->log_tail();
+  EXPECT_EQ(overview.at("summary").at("total").as_int64(), 41);
+  Response report = client.get(artifact + "/additions/vulnerabilities");
+  ASSERT_EQ(report.status, 200) << report;
+  auto v = parse_json(report.body);
+  ASSERT_TRUE(v && v->is_object() && v->as_object().contains(kReportType)) << report;
+  expect_debian_report(v->at(kReportType), repository, image_.digest);
+  // An SBOM needs the built-in scanner.
+  Response sbom =
+      client.post(artifact + "/scan", R"({"scan_type":"sbom"})", {{"Content-Type", "application/json"}});
+  EXPECT_EQ(sbom.status, 400) << sbom;
+}
+
 // Nothing answers at /api/v1 unless the configuration enables the adapter.
 TEST(ScannerAdapterDisabled, OffByDefault) {
   if (using_external_registry()) GTEST_SKIP() << "Berth-specific test; REGISTRY_URL is set";
