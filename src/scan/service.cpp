@@ -396,7 +396,8 @@ Status Service::store(const std::string& repository, const std::string& digest, 
 }
 
 Status Service::scan_index(const std::string& repository, const std::string& digest,
-                           const oci::Manifest& manifest, const std::string& media_type, bool sbom) {
+                           const oci::Manifest& manifest, const std::string& media_type, bool sbom,
+                           bool scan_images) {
   // Each platform image is scanned (and stored) on its own; the index gets their union.
   json::array items;
   std::set<std::tuple<std::string, std::string, std::string>> seen;
@@ -412,10 +413,12 @@ Status Service::scan_index(const std::string& repository, const std::string& dig
     auto child_manifest = oci::parse_manifest(*content->body, content->media_type);
     if (!child_manifest) return from_oci(child_manifest.error(), "platform image " + child_digest);
     if (!image_manifest(*child_manifest)) continue;
-    if (auto s = scans_.set_scan_status(child_digest, repository, "Running", ""); !s) return s;
-    if (auto s = scan_image(repository, child_digest, *child_manifest, content->media_type, sbom); !s) {
-      (void)scans_.set_scan_status(child_digest, repository, "Error", s.error().message);
-      return s;
+    if (scan_images) {
+      if (auto s = scans_.set_scan_status(child_digest, repository, "Running", ""); !s) return s;
+      if (auto s = scan_image(repository, child_digest, *child_manifest, content->media_type, sbom); !s) {
+        (void)scans_.set_scan_status(child_digest, repository, "Error", s.error().message);
+        return s;
+      }
     }
     auto record = scans_.get_scan(child_digest, meta::ScanDetail::full);
     if (!record) return std::move(record).error();
@@ -475,9 +478,8 @@ Status Service::refresh_now(const std::string& digest) {
     for (const auto& child : manifest->manifests) {
       if (auto s = refresh_now(child.digest.str()); !s) return s;
     }
-    // Re-aggregate from the refreshed images without reading layers: scan_index would scan
-    // again, so build the union here from the stored results.
-    return scan_now(r.repository, digest, false);
+    // The union again, from the refreshed results: no layer is read.
+    return scan_index(r.repository, digest, *manifest, content->media_type, false, false);
   }
   auto inventory = decode_inventory(r.inventory);
   if (!inventory) return std::move(inventory).error();

@@ -95,8 +95,11 @@ class Service {
                           const oci::Manifest& manifest, const std::string& media_type, bool sbom);
   base::Status scan_externally(const std::string& repository, const std::string& digest,
                                const std::string& media_type);
+  // Scans each platform image of an index (or, with scan_images false, takes their stored
+  // results as they are) and stores the union as the index's result.
   base::Status scan_index(const std::string& repository, const std::string& digest,
-                          const oci::Manifest& manifest, const std::string& media_type, bool sbom);
+                          const oci::Manifest& manifest, const std::string& media_type, bool sbom,
+                          bool scan_images = true);
   base::Status store(const std::string& repository, const std::string& digest, const std::string& media_type,
                      const Report& report, bool keep_inventory);
   base::Status attach_sbom(const std::string& repository, const std::string& digest,

@@ -165,5 +165,13 @@ while ((SECONDS < deadline)); do
   sleep 0.3
 done
 expect_eq "findings after the refresh (apt and libapt-pkg lose CVE-2011-3374)" $((expected_total - 2)) "$total"
+deadline=$((SECONDS + 60))
+while ((SECONDS < deadline)); do
+  total=$(api GET "/projects/open/repositories/debian/artifacts/multi?with_scan_overview=true" |
+    jq -r --arg t "$report_type" '.scan_overview[$t].summary.total')
+  [[ "$total" == $((expected_total - 2)) ]] && break
+  sleep 0.3
+done
+expect_eq "the index's union after the refresh" $((expected_total - 2)) "$total"
 
 echo "scan test passed"
