@@ -106,7 +106,7 @@ int main(int argc, char** argv) {
   vulndb_import
       ->add_option("path", import_request.path,
                    "Debian tracker directory (vuln-list-debian), Alpine secdb YAML, OSV "
-                   "JSON/YAML/zip, rubysec YAML or npm advisories, a file or a directory")
+                   "JSON/YAML/zip, rubysec YAML or npm advisories: a file, a directory or an http(s) URL")
       ->required();
   vulndb_import->add_option("--format", import_request.format,
                             "debian, alpine, osv, rubysec or npm (default: detect)");

@@ -10,6 +10,7 @@
 #include "scan/formats.h"
 #include "scan/scanner.h"
 #include "vulndb/importers.h"
+#include "vulndb/sources.h"
 
 namespace berth::app {
 namespace fs = std::filesystem;
@@ -91,6 +92,26 @@ std::string render(const std::string& format, const scan::Report& report, const 
 }  // namespace
 
 int vulndb_import(const Config& config, const VulndbImportRequest& request) {
+  if (request.path.starts_with("http://") || request.path.starts_with("https://")) {
+    // A URL: downloaded (and unpacked) below the data directory, then imported as the source
+    // of that name, exactly as the server's configured sources are.
+    std::error_code ec;
+    const fs::path work = fs::path(config.data_dir) / "tmp";
+    fs::create_directories(work, ec);
+    auto db = vulndb::Database::open(vulndb_file(config));
+    if (!db) {
+      std::cerr << "berth vulndb import: " << db.error().message << "\n";
+      return 2;
+    }
+    auto change = vulndb::update_from(**db, request.path, work);
+    if (!change) {
+      std::cerr << "berth vulndb import: " << change.error().message << "\n";
+      return 1;
+    }
+    std::cout << "imported " << request.path << ": " << change->added << " added, " << change->changed
+              << " changed, " << change->removed << " removed; database version " << change->version << "\n";
+    return 0;
+  }
   const fs::path path = request.path;
   auto format = parse_format(request.format, path);
   if (!format) {

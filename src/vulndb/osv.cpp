@@ -160,6 +160,17 @@ std::string pep503(std::string_view name) {
   return out;
 }
 
+// Ubuntu's OSV ecosystems carry the support tier after the release ("Ubuntu:22.04:LTS",
+// "Ubuntu:Pro:18.04:LTS"); Berth files a package under "Ubuntu:<release>" alone, as its
+// os-release gives it.
+std::string release_ecosystem(const std::string& ecosystem) {
+  if (!ecosystem.starts_with("Ubuntu:")) return ecosystem;
+  std::string rest = ecosystem.substr(7);
+  if (rest.starts_with("Pro:")) rest = rest.substr(4);
+  if (rest.starts_with("FIPS:") || rest.starts_with("FIPS-updates:")) rest = rest.substr(rest.find(':') + 1);
+  return "Ubuntu:" + rest.substr(0, rest.find(':'));
+}
+
 // "HIGH" in ecosystem_specific or database_specific of an affected[] entry.
 std::string package_severity(const json::object& affected) {
   for (const char* key : {"ecosystem_specific", "database_specific"}) {
@@ -250,6 +261,7 @@ class Importer {
         row.package = str(*package, "name");
         if (row.ecosystem.empty() || row.package.empty()) continue;
         if (row.ecosystem == "PyPI") row.package = pep503(row.package);
+        row.ecosystem = release_ecosystem(row.ecosystem);
         row.vuln_id = id;
         row.ranges = read_ranges(a);
         append_strings(a, "versions", row.versions);

@@ -147,5 +147,22 @@ TEST_F(Samples, PyPiAndNpmAdvisoriesAgainstInstalledPackages) {
   for (const auto& f : found) EXPECT_EQ(f.find("NSWG-ECO-516"), std::string::npos) << f;  // >= 4.17.15 only
 }
 
+// Ubuntu's OSV data names source packages under "Ubuntu:<release>:LTS"; an Ubuntu image's
+// dpkg database and os-release find them.
+TEST_F(Samples, UbuntuOsvAgainstAnUbuntuDpkgDatabase) {
+  const fs::path osv = dir_ / "ubuntu-osv";
+  fs::create_directories(osv);
+  std::ofstream(osv / "USN-9999-1.json")
+      << R"({"id": "UBUNTU-CVE-2099-0001", "modified": "2099-01-01T00:00:00Z",
+    "affected": [{"package": {"ecosystem": "Ubuntu:22.04:LTS", "name": "openssl"},
+                  "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "3.0.2-0ubuntu1.12"}]}]}]})";
+  import(osv);
+  put("etc/os-release", "NAME=\"Ubuntu\"\nID=ubuntu\nVERSION_ID=\"22.04\"\nVERSION_CODENAME=jammy\n");
+  put("var/lib/dpkg/status",
+      "Package: libssl3\nStatus: install ok installed\nArchitecture: amd64\nSource: openssl\n"
+      "Version: 3.0.2-0ubuntu1.10\n\n");
+  EXPECT_EQ(findings(inventory()), std::set<std::string>{"libssl3 UBUNTU-CVE-2099-0001 3.0.2-0ubuntu1.12"});
+}
+
 }  // namespace
 }  // namespace berth::vulndb
