@@ -236,6 +236,7 @@ void Runner::run(meta::Job job, const std::string& worker) {
     outcome.kind = meta::JobOutcome::Kind::failed;
     outcome.error = status.error().message;
     outcome.retry_at = now() + backoff(job.attempts);
+    outcome.final = context->final_.load();
   }
 
   const meta::JobLease lease{job.id, worker, job.attempts};
@@ -255,8 +256,8 @@ void Runner::run(meta::Job job, const std::string& worker) {
                            job.max_attempts, backoff(job.attempts).count() / 1000, outcome.error);
           break;
         case meta::JobState::failed:
-          BERTH_LOG_WARN("jobs: {} failed after {} attempt(s): {}", describe(job), job.attempts,
-                         outcome.error);
+          BERTH_LOG_WARN("jobs: {} failed{} after {} attempt(s): {}", describe(job),
+                         outcome.final ? " for good" : "", job.attempts, outcome.error);
           break;
         case meta::JobState::cancelled:
           BERTH_LOG_INFO("jobs: {} cancelled", describe(job));

@@ -58,6 +58,10 @@ class Context {
   // Waits up to `duration`; returns early with false when a stop is requested.
   bool sleep_for(std::chrono::milliseconds duration);
 
+  // Makes the failure the handler is about to return final: the job fails without another
+  // attempt (the input is at fault, and would fail the same way again).
+  void fail_for_good() { final_ = true; }
+
  private:
   friend class Runner;
 
@@ -69,6 +73,7 @@ class Context {
   std::atomic<bool> cancelled_{false};
   std::atomic<bool> shutting_down_{false};
   std::atomic<bool> lease_lost_{false};
+  std::atomic<bool> final_{false};
   std::mutex mu_;
   std::condition_variable wake_;
   std::optional<std::string> progress_;  // reported and not yet stored

@@ -87,7 +87,8 @@ inline JobLease lease_of(const Job& job) {
 struct JobOutcome {
   enum class Kind {
     succeeded,
-    // Retried at `retry_at` while attempts remain (and no cancel was requested), else failed.
+    // Retried at `retry_at` while attempts remain (and no cancel was requested) unless
+    // `final`, else failed.
     failed,
     cancelled,
     // Stopped by a shutdown before it could finish: queued again at once and the attempt
@@ -98,6 +99,7 @@ struct JobOutcome {
   std::string error;                    // failed, cancelled: why
   TimePoint retry_at{};                 // failed: when to try again
   std::optional<std::string> progress;  // the job's last progress text, when it changed
+  bool final = false;                   // failed: no further attempt, whatever remain
 };
 
 // One kind's queue, as the job service dashboard shows it.

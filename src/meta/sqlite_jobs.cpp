@@ -294,7 +294,7 @@ class SqliteJobDatabase final : public JobDatabase {
         case JobOutcome::Kind::failed:
           if (h.cancel_requested) {
             state = JobState::cancelled;
-          } else if (h.attempts < h.max_attempts) {
+          } else if (h.attempts < h.max_attempts && !outcome.final) {
             state = JobState::queued;
             run_after = std::max(at, to_millis(outcome.retry_at));
           } else {

@@ -79,6 +79,13 @@ std::string field(const json::object& o, std::string_view key) {
   return v != nullptr && v->is_string() ? std::string(v->get_string()) : std::string();
 }
 
+// The artifact itself is at fault (a layer that is no archive, leaves the root or is a
+// bomb, a corrupt package database, an artifact gone): scanning it again changes nothing.
+bool fault_of_the_artifact(const base::Error& e) {
+  return e.code == Errc::corrupt || e.code == Errc::too_large || e.code == Errc::invalid_argument ||
+         e.code == Errc::unsupported || e.code == Errc::not_found;
+}
+
 }  // namespace
 
 bool scannable(const oci::Manifest& manifest) {
@@ -99,12 +106,16 @@ Service::Service(registry::Registry& registry, meta::Database& metadata, meta::S
 
 Status Service::register_jobs() {
   if (auto s = runner_.handle(kScanJob,
-                              [this](const meta::Job& job, jobs::Context&) -> Status {
+                              [this](const meta::Job& job, jobs::Context& context) -> Status {
                                 auto p = parse_payload(job);
                                 if (!p) return std::move(p).error();
                                 const auto* sbom = p->if_contains("sbom");
-                                return scan_now(field(*p, "repository"), field(*p, "digest"),
-                                                sbom != nullptr && sbom->is_bool() && sbom->get_bool());
+                                Status scanned =
+                                    scan_now(field(*p, "repository"), field(*p, "digest"),
+                                             sbom != nullptr && sbom->is_bool() && sbom->get_bool());
+                                if (!scanned && fault_of_the_artifact(scanned.error()))
+                                  context.fail_for_good();
+                                return scanned;
                               });
       !s) {
     return s;

@@ -94,6 +94,7 @@ TEST_F(SwaggerTest, EveryDocumentedOperationAnswers) {
       {"meta_name", "public"},
       {"job_type", "all"},
       {"job_id", "1"},
+      {"report_id", "sha256:" + std::string(64, '0')},
   };
 
   // Deletes last, the deepest paths first, so that nothing is removed before it is used.

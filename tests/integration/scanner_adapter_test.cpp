@@ -3,8 +3,6 @@
 // a real bookworm dpkg status pushed to it. Berth is then asked, through /api/v1, to scan that
 // image from its own registry (as Harbor would ask harbor-scanner-trivy), and Berth's
 // ExternalScanner client drives the same adapter. Skips when REGISTRY_URL is set.
-#include <archive.h>
-#include <archive_entry.h>
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
@@ -13,6 +11,7 @@
 #include <thread>
 
 #include "http_client.h"
+#include "layer_archives.h"
 #include "oci_content.h"
 #include "registry_fixture.h"
 #include "scan/external.h"
@@ -40,52 +39,6 @@ std::string read_file(const fs::path& path) {
   std::ostringstream out;
   out << in.rdbuf();
   return out.str();
-}
-
-la_ssize_t append_output(archive*, void* user, const void* data, size_t size) {
-  static_cast<std::string*>(user)->append(static_cast<const char*>(data), size);
-  return static_cast<la_ssize_t>(size);
-}
-
-// An uncompressed tar of `files` (path -> content).
-std::string tar_of(const std::vector<std::pair<std::string, std::string>>& files) {
-  std::string out;
-  archive* a = archive_write_new();
-  archive_write_set_format_pax_restricted(a);
-  archive_write_set_bytes_in_last_block(a, 1);
-  archive_write_open(a, &out, nullptr, append_output, nullptr);
-  for (const auto& [path, content] : files) {
-    archive_entry* entry = archive_entry_new();
-    archive_entry_set_pathname(entry, path.c_str());
-    archive_entry_set_filetype(entry, AE_IFREG);
-    archive_entry_set_perm(entry, 0644);
-    archive_entry_set_size(entry, static_cast<la_int64_t>(content.size()));
-    archive_write_header(a, entry);
-    archive_write_data(a, content.data(), content.size());
-    archive_entry_free(entry);
-  }
-  archive_write_close(a);
-  archive_write_free(a);
-  return out;
-}
-
-// `data` compressed with gzip (libarchive's raw format: one entry, no archive around it).
-std::string gzip_of(const std::string& data) {
-  std::string out;
-  archive* a = archive_write_new();
-  archive_write_add_filter_gzip(a);
-  archive_write_set_format_raw(a);
-  archive_write_set_bytes_in_last_block(a, 1);
-  archive_write_open(a, &out, nullptr, append_output, nullptr);
-  archive_entry* entry = archive_entry_new();
-  archive_entry_set_filetype(entry, AE_IFREG);
-  archive_entry_set_size(entry, static_cast<la_int64_t>(data.size()));
-  archive_write_header(a, entry);
-  archive_write_data(a, data.data(), data.size());
-  archive_entry_free(entry);
-  archive_write_close(a);
-  archive_write_free(a);
-  return out;
 }
 
 // A one-layer OCI image whose layer is the sample bookworm rootfs (os-release, dpkg status).

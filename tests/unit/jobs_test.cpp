@@ -732,6 +732,27 @@ TEST_F(RunnerTest, AJobThatKeepsFailingEndsFailed) {
   EXPECT_TRUE(failed.finished);
 }
 
+TEST_F(RunnerTest, AFailureMadeFinalIsNotRetried) {
+  Runner runner(db(), fast_options());
+  std::atomic<int> calls{0};
+  ASSERT_TRUE(runner
+                  .handle("BAD_INPUT",
+                          [&](const meta::Job&, Context& context) -> base::Status {
+                            ++calls;
+                            context.fail_for_good();
+                            return base::make_error(base::Errc::corrupt, "layer 1 is not a tar archive");
+                          })
+                  .ok());
+  ASSERT_TRUE(runner.start().ok());
+  const std::int64_t id = add(runner, "BAD_INPUT", 5);
+  meta::Job failed = wait_for_state(id, JobState::failed);
+  EXPECT_EQ(failed.state, JobState::failed);
+  EXPECT_EQ(failed.attempts, 1);
+  EXPECT_EQ(calls.load(), 1);
+  EXPECT_EQ(failed.error, "layer 1 is not a tar archive");
+  EXPECT_TRUE(failed.finished);
+}
+
 TEST_F(RunnerTest, BackoffGrowsExponentiallyUpToTheMaximum) {
   RunnerOptions options;
   options.retry_base = 10s;

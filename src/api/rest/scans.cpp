@@ -154,6 +154,44 @@ Awaitable artifact_sbom(Call& call) {
   });
 }
 
+// GET .../artifacts/{reference}/scan/{report_id}/log: what the scan of the artifact did, as
+// text (its start, then its findings or the reason it failed). The report id is the one the
+// scan overview gives.
+Awaitable scan_log(Call& call) {
+  if (auto missing = scanner_missing(call)) co_return *missing;
+  auto repository = full_repository_name(call);
+  if (!repository) co_return std::move(repository).error();
+  co_return co_await blocking(call, [&]() -> http::Response {
+    auto project = authorize_project(call, call.param("project_name"), {{resource::scan, action::read}});
+    if (!project) return std::move(project).error();
+    std::optional<http::Response> error;
+    const std::string digest = resolve_digest(call, *repository, call.param("reference"), error);
+    if (error) return *error;
+    auto record = call.context.scans->get_scan(digest, meta::ScanDetail::overview);
+    if (!record) return internal_error("read scan", record.error());
+    if (!*record || (*record)->digest != call.param("report_id"))
+      return error_response(404, "no scan report " + std::string(call.param("report_id")) + " for " +
+                                     *repository + "@" + digest);
+    const meta::ScanRecord& r = **record;
+    std::string log = format_time(r.started) + " [INFO] scan of " + *repository + "@" + digest + "\n";
+    const bool done = r.finished.time_since_epoch().count() != 0;
+    const std::string at = done ? format_time(r.finished) : format_time(r.started);
+    if (r.status == "Error") {
+      log += at + " [ERROR] " + r.error + "\n";
+    } else if (r.status == "Success") {
+      log += at + " [INFO] finished with database version " + std::to_string(r.db_version) + ": " +
+             r.summary + "\n";
+    } else {
+      log += at + " [INFO] " + r.status + "\n";
+    }
+    http::Response response;
+    response.status = 200;
+    response.headers.set("Content-Type", "text/plain; charset=utf-8");
+    response.body = std::move(log);
+    return response;
+  });
+}
+
 // GET /system/CVEAllowlist
 Awaitable get_system_allowlist(Call& call) {
   if (auto missing = scanner_missing(call)) co_return *missing;
@@ -325,6 +363,7 @@ std::vector<Route> scan_routes() {
       {Method::post, artifact + "/scan", scan_artifact},
       {Method::get, artifact + "/additions/vulnerabilities", artifact_vulnerabilities, true},
       {Method::get, artifact + "/additions/sbom", artifact_sbom, true},
+      {Method::get, artifact + "/scan/{report_id}/log", scan_log, true},
       {Method::get, "/system/CVEAllowlist", get_system_allowlist},
       {Method::put, "/system/CVEAllowlist", put_system_allowlist},
       {Method::get, "/system/scanAll/schedule", get_scan_all_schedule},
