@@ -156,12 +156,17 @@ Status Service::update_db() {
       BERTH_LOG_INFO("vulnerability database version {}: refreshing {} result(s)", before->version, *queued);
     handled_version_ = before->version;
   }
+  // A source that fails leaves what it gave before; the others are imported all the same, and
+  // the job fails naming every source that failed.
   std::optional<base::Error> failure;
   for (const auto& source : options_.vulndb_sources) {
     auto change = vulndb::update_from(db_, source, options_.work_dir);
     if (!change) {
       BERTH_LOG_WARN("vulnerability database source {}: {}", source, change.error().message);
-      failure = change.error();
+      if (!failure)
+        failure = change.error();
+      else
+        failure->message += "; " + change.error().message;
       continue;
     }
     handled_version_ = change->version;

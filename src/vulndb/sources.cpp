@@ -3,11 +3,16 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <curl/curl.h>
+#include <fcntl.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <memory>
 
 #include "base/random.h"
+#include "base/unique_fd.h"
 #include "vulndb/importers.h"
 
 namespace berth::vulndb {
@@ -82,58 +87,65 @@ base::Status download(const std::string& url, const fs::path& to, const FetchLim
 }
 
 // Unpacks regular files and directories of a tar (gzip or not) below `to`, refusing paths
-// that leave it; links and devices are skipped.
-base::Status unpack(const fs::path& archive_file, const fs::path& to) {
+// that leave it and more than `max_bytes` of content; links and devices are skipped, so every
+// directory below `to` is one this created. Errors name the archive as `shown`.
+base::Status unpack(const fs::path& archive_file, const fs::path& to, const std::string& shown,
+                    std::uint64_t max_bytes) {
   std::unique_ptr<struct archive, decltype(&archive_read_free)> in(archive_read_new(), archive_read_free);
-  std::unique_ptr<struct archive, decltype(&archive_write_free)> out(archive_write_disk_new(),
-                                                                     archive_write_free);
-  if (!in || !out) return base::make_error(Errc::internal, "libarchive: out of memory");
+  if (!in) return base::make_error(Errc::internal, "libarchive: out of memory");
   archive_read_support_filter_gzip(in.get());
   archive_read_support_filter_none(in.get());
   archive_read_support_format_tar(in.get());
-  archive_write_disk_set_options(out.get(), ARCHIVE_EXTRACT_SECURE_NODOTDOT |
-                                                ARCHIVE_EXTRACT_SECURE_SYMLINKS |
-                                                ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS);
-  if (archive_read_open_filename(in.get(), archive_file.c_str(), 1 << 20) != ARCHIVE_OK) {
-    return base::make_error(Errc::corrupt, archive_file.string() + ": " + archive_error_string(in.get()));
-  }
+  const auto archive_failure = [&] {
+    return base::make_error(Errc::corrupt, shown + ": " + archive_error_string(in.get()));
+  };
+  if (archive_read_open_filename(in.get(), archive_file.c_str(), 1 << 20) != ARCHIVE_OK)
+    return archive_failure();
+  std::uint64_t total = 0;
   for (;;) {
     struct archive_entry* entry = nullptr;
     const int rc = archive_read_next_header(in.get(), &entry);
     if (rc == ARCHIVE_EOF) break;
-    if (rc != ARCHIVE_OK) {
-      return base::make_error(Errc::corrupt, archive_file.string() + ": " + archive_error_string(in.get()));
-    }
+    if (rc != ARCHIVE_OK) return archive_failure();
     const auto type = archive_entry_filetype(entry);
     if (type != AE_IFREG && type != AE_IFDIR) continue;
-    const fs::path relative = fs::path(archive_entry_pathname(entry)).lexically_normal();
+    const char* name = archive_entry_pathname(entry);
+    const fs::path relative = fs::path(name != nullptr ? name : "").lexically_normal();
     if (relative.is_absolute() || relative.empty() || *relative.begin() == "..") {
       return base::make_error(Errc::invalid_argument,
-                              archive_file.string() + ": entry leaves the directory: " + relative.string());
+                              shown + ": entry leaves the directory: " + relative.string());
     }
-    const std::string target = (to / relative).string();
-    archive_entry_set_pathname(entry, target.c_str());
-    archive_entry_set_perm(entry, type == AE_IFDIR ? 0755 : 0644);
-    if (archive_write_header(out.get(), entry) != ARCHIVE_OK) {
-      return base::make_error(Errc::io_error, target + ": " + archive_error_string(out.get()));
-    }
-    if (type == AE_IFREG) {
-      const void* buffer = nullptr;
-      std::size_t size = 0;
-      la_int64_t offset = 0;
-      for (;;) {
-        const int r = archive_read_data_block(in.get(), &buffer, &size, &offset);
-        if (r == ARCHIVE_EOF) break;
-        if (r != ARCHIVE_OK) {
-          return base::make_error(Errc::corrupt,
-                                  archive_file.string() + ": " + archive_error_string(in.get()));
+    const fs::path target = to / relative;
+    std::error_code ec;
+    fs::create_directories(type == AE_IFDIR ? target : target.parent_path(), ec);
+    if (ec) return base::make_error(Errc::io_error, "cannot create " + target.string() + ": " + ec.message());
+    if (type == AE_IFDIR) continue;
+    base::UniqueFd fd(::open(target.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644));
+    if (!fd.valid())
+      return base::make_error(Errc::io_error,
+                              "cannot create " + target.string() + ": " + std::strerror(errno));
+    const void* buffer = nullptr;
+    std::size_t size = 0;
+    la_int64_t offset = 0;
+    for (;;) {
+      const int r = archive_read_data_block(in.get(), &buffer, &size, &offset);
+      if (r == ARCHIVE_EOF) break;
+      if (r != ARCHIVE_OK) return archive_failure();
+      total += size;
+      if (total > max_bytes) {
+        return base::make_error(Errc::too_large,
+                                shown + ": unpacks to more than " + std::to_string(max_bytes) + " bytes");
+      }
+      for (std::size_t done = 0; done < size;) {
+        const ssize_t n = ::pwrite(fd.get(), static_cast<const char*>(buffer) + done, size - done,
+                                   static_cast<off_t>(offset) + static_cast<off_t>(done));
+        if (n < 0) {
+          return base::make_error(Errc::io_error,
+                                  "cannot write " + target.string() + ": " + std::strerror(errno));
         }
-        if (archive_write_data_block(out.get(), buffer, size, offset) != ARCHIVE_OK) {
-          return base::make_error(Errc::io_error, target + ": " + archive_error_string(out.get()));
-        }
+        done += static_cast<std::size_t>(n);
       }
     }
-    archive_write_finish_entry(out.get());
   }
   return base::ok_status();
 }
@@ -176,7 +188,7 @@ Result<meta::VulnChange> update_from(Database& db, const std::string& source, co
     if (ends_with(name, ".tar.gz") || ends_with(name, ".tgz") || ends_with(name, ".tar")) {
       const fs::path dir = cleanup.path / "unpacked";
       fs::create_directories(dir, ec);
-      if (auto s = unpack(file, dir); !s) return std::move(s).error();
+      if (auto s = unpack(file, dir, source, limits.max_unpacked_bytes); !s) return std::move(s).error();
       path = single_root(dir);
     } else {
       path = file;

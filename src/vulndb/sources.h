@@ -14,6 +14,7 @@ namespace berth::vulndb {
 
 struct FetchLimits {
   std::uint64_t max_download_bytes = 4ull << 30;
+  std::uint64_t max_unpacked_bytes = 32ull << 30;  // what a .tar(.gz) may unpack to
   long connect_timeout_seconds = 30;
   long total_timeout_seconds = 3600;
 };

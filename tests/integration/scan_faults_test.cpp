@@ -11,9 +11,9 @@
 
 #include "harbor_api.h"
 #include "http_client.h"
-#include "layer_archives.h"
 #include "oci_content.h"
 #include "registry_fixture.h"
+#include "test_archives.h"
 
 namespace berth::integration {
 namespace {

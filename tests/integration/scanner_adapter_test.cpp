@@ -11,10 +11,10 @@
 #include <thread>
 
 #include "http_client.h"
-#include "layer_archives.h"
 #include "oci_content.h"
 #include "registry_fixture.h"
 #include "scan/external.h"
+#include "test_archives.h"
 
 #ifndef BERTH_TEST_DATA
 #define BERTH_TEST_DATA "tests/data"

@@ -1,4 +1,4 @@
-#include "layer_archives.h"
+#include "test_archives.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -59,6 +59,25 @@ std::string tar_of(const std::vector<TarEntry>& entries) {
     }
     archive_write_header(a, entry);
     if (e.type == TarEntry::Type::file) archive_write_data(a, e.content.data(), e.content.size());
+    archive_entry_free(entry);
+  }
+  close_writer(a);
+  return out;
+}
+
+std::string zip_of(const std::vector<TarEntry>& entries) {
+  std::string out;
+  archive* a = archive_write_new();
+  archive_write_set_format_zip(a);
+  archive_write_open(a, &out, nullptr, append_output, nullptr);
+  for (const auto& e : entries) {
+    archive_entry* entry = archive_entry_new();
+    archive_entry_set_pathname(entry, e.path.c_str());
+    archive_entry_set_filetype(entry, AE_IFREG);
+    archive_entry_set_perm(entry, 0644);
+    archive_entry_set_size(entry, static_cast<la_int64_t>(e.content.size()));
+    archive_write_header(a, entry);
+    archive_write_data(a, e.content.data(), e.content.size());
     archive_entry_free(entry);
   }
   close_writer(a);

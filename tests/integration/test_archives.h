@@ -1,5 +1,5 @@
-// Layer blobs for scanner tests: tar archives of given entries (including ones a scanner
-// must refuse), gzip, and a gzip bomb built without holding its expanded bytes.
+// Archives for scanner tests: tar archives of given entries (including ones a scanner must
+// refuse), gzip, zip, and a gzip bomb built without holding its expanded bytes.
 #pragma once
 
 #include <cstdint>
@@ -34,6 +34,9 @@ struct TarEntry {
 
 // An uncompressed (pax) tar of `entries`, in order.
 std::string tar_of(const std::vector<TarEntry>& entries);
+
+// A zip archive of `entries` (files only).
+std::string zip_of(const std::vector<TarEntry>& entries);
 
 // `data` compressed with gzip.
 std::string gzip_of(const std::string& data);
