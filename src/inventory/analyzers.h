@@ -25,7 +25,9 @@ base::Result<std::vector<Package>> parse_dpkg_status(std::string_view text, std:
 base::Result<std::vector<Package>> parse_apk_installed(std::string_view text, std::string_view path);
 // var/lib/rpm/rpmdb.sqlite (the bytes of the SQLite file).
 base::Result<std::vector<Package>> parse_rpmdb_sqlite(std::string_view bytes, std::string_view path);
-// One RPM header blob as stored in rpmdb.sqlite's Packages table; nullopt for a gpg-pubkey entry.
+// var/lib/rpm/Packages, the Berkeley DB hash database of rpm before 4.16 (its bytes).
+base::Result<std::vector<Package>> parse_rpmdb_bdb(std::string_view bytes, std::string_view path);
+// One RPM header blob as an rpm database stores it; nullopt for a gpg-pubkey entry.
 base::Result<std::optional<Package>> parse_rpm_header(std::string_view blob);
 
 // --- language packages (lang_*.cpp) ---

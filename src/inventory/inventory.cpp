@@ -27,7 +27,8 @@ enum class Kind {
   dpkg_status,      // var/lib/dpkg/status, var/lib/dpkg/status.d/*
   apk_installed,    // lib/apk/db/installed
   rpm_sqlite,       // rpmdb.sqlite
-  rpm_legacy,       // Berkeley DB "Packages" or NDB "Packages.db": detected, not read
+  rpm_bdb,          // Berkeley DB "Packages" (rpm before 4.16)
+  rpm_ndb,          // NDB "Packages.db" (SUSE): detected, not read
   package_lock,     // package-lock.json outside node_modules
   package_json,     // node_modules/<name>/package.json, node_modules/@scope/<name>/package.json
   python_metadata,  // *.dist-info/METADATA, *.egg-info/PKG-INFO, *.egg-info files
@@ -48,6 +49,7 @@ std::uint64_t cap(Kind kind) {
     case Kind::apk_installed:
       return 64 * kMiB;
     case Kind::rpm_sqlite:
+    case Kind::rpm_bdb:
       return 512 * kMiB;
     case Kind::package_lock:
     case Kind::cargo_lock:
@@ -57,7 +59,7 @@ std::uint64_t cap(Kind kind) {
     case Kind::gemspec:
       return 8 * kMiB;
     case Kind::none:
-    case Kind::rpm_legacy:
+    case Kind::rpm_ndb:
     case Kind::java_archive:
     case Kind::go_binary:
       break;
@@ -66,7 +68,8 @@ std::uint64_t cap(Kind kind) {
 }
 
 bool is_os_database(Kind kind) {
-  return kind == Kind::dpkg_status || kind == Kind::apk_installed || kind == Kind::rpm_sqlite;
+  return kind == Kind::dpkg_status || kind == Kind::apk_installed || kind == Kind::rpm_sqlite ||
+         kind == Kind::rpm_bdb;
 }
 
 // Splits "a/b/c" into its segments (the path is normalised: no leading '/', no empty segments).
@@ -109,10 +112,8 @@ Kind classify(const image::Entry& entry) {
   if (path == "lib/apk/db/installed") return Kind::apk_installed;
   if (path == "var/lib/rpm/rpmdb.sqlite" || path == "usr/lib/sysimage/rpm/rpmdb.sqlite")
     return Kind::rpm_sqlite;
-  if (path == "var/lib/rpm/Packages" || path == "var/lib/rpm/Packages.db" ||
-      path == "usr/lib/sysimage/rpm/Packages" || path == "usr/lib/sysimage/rpm/Packages.db") {
-    return Kind::rpm_legacy;
-  }
+  if (path == "var/lib/rpm/Packages" || path == "usr/lib/sysimage/rpm/Packages") return Kind::rpm_bdb;
+  if (path == "var/lib/rpm/Packages.db" || path == "usr/lib/sysimage/rpm/Packages.db") return Kind::rpm_ndb;
 
   const auto parts = segments(path);
   if (parts.empty()) return Kind::none;
@@ -179,7 +180,7 @@ base::Result<std::optional<std::string>> keep(const image::Entry& entry, image::
   switch (kind) {
     case Kind::none:
       return std::optional<std::string>{};
-    case Kind::rpm_legacy:
+    case Kind::rpm_ndb:
       return std::optional<std::string>(std::string{});  // its presence is all that matters
     case Kind::java_archive:
       return summarize(content,
@@ -206,6 +207,8 @@ Parser parser_for(Kind kind) {
       return detail::parse_apk_installed;
     case Kind::rpm_sqlite:
       return detail::parse_rpmdb_sqlite;
+    case Kind::rpm_bdb:
+      return detail::parse_rpmdb_bdb;
     case Kind::package_lock:
       return detail::parse_package_lock;
     case Kind::package_json:
@@ -222,7 +225,7 @@ Parser parser_for(Kind kind) {
       return detail::parse_go_summary;
     case Kind::none:
     case Kind::os_file:
-    case Kind::rpm_legacy:
+    case Kind::rpm_ndb:
       break;
   }
   return nullptr;
@@ -250,15 +253,19 @@ base::Result<Inventory> analyze(const image::Snapshot& snapshot) {
   Inventory inventory;
   inventory.os = detail::detect_os(snapshot);
 
-  bool have_rpm_sqlite = false;
-  std::vector<std::string> legacy_rpm;
+  // rpm 4.16 converts an older database to rpmdb.sqlite and may leave the old one behind: the
+  // SQLite one, when there is one, is the database.
+  const bool have_rpm_sqlite = std::any_of(snapshot.begin(), snapshot.end(), [](const auto& item) {
+    return classify(item.second.entry) == Kind::rpm_sqlite;
+  });
+  std::vector<std::string> ndb_rpm;
   for (const auto& [path, kept] : snapshot) {
     const Kind kind = classify(kept.entry);
-    if (kind == Kind::rpm_sqlite) have_rpm_sqlite = true;
-    if (kind == Kind::rpm_legacy) {
-      legacy_rpm.push_back(path);
+    if (kind == Kind::rpm_ndb) {
+      ndb_rpm.push_back(path);
       continue;
     }
+    if (kind == Kind::rpm_bdb && have_rpm_sqlite) continue;
     const Parser parse = parser_for(kind);
     if (parse == nullptr) continue;
 
@@ -292,10 +299,9 @@ base::Result<Inventory> analyze(const image::Snapshot& snapshot) {
     }
   }
   if (!have_rpm_sqlite) {
-    for (const auto& path : legacy_rpm) {
-      inventory.warnings.push_back(path +
-                                   ": rpm database in the Berkeley DB or NDB format (rpm before 4.16), "
-                                   "not supported: rpm packages are not listed");
+    for (const auto& path : ndb_rpm) {
+      inventory.warnings.push_back(
+          path + ": rpm database in the NDB format, not supported: rpm packages are not listed");
     }
   }
 

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 #include <string>
 #include <tuple>
@@ -24,6 +25,7 @@ const std::string kData = BERTH_TEST_DATA;
 const std::string kBookworm = kData + "/vulndb-sample/debian/rootfs-bookworm-minbase";
 const std::string kAlpine = kData + "/vulndb-sample/alpine/installed-3.18/lib/apk/db/installed";
 const std::string kRpmDb = kData + "/rpm/rpmdb.sqlite";
+const std::string kRpmBdb = kData + "/rpm/Packages";
 
 std::string slurp(const std::string& file) {
   std::ifstream in(file, std::ios::binary);
@@ -459,6 +461,62 @@ TEST(InventoryRpm, NotSqliteOrDamagedFileIsCorrupt) {
   }
 }
 
+// The Berkeley DB fixture holds the sqlite fixture's header blobs, loaded by db_load with 512-byte
+// pages (so each spans an overflow chain) and checked with rpm's own bdb_ro backend.
+TEST(InventoryRpm, BerkeleyDbFixtureListsWhatTheSqliteOneDoes) {
+  const auto sqlite = detail::parse_rpmdb_sqlite(slurp(kRpmDb), "var/lib/rpm/rpmdb.sqlite");
+  const auto bdb = detail::parse_rpmdb_bdb(slurp(kRpmBdb), "var/lib/rpm/Packages");
+  ASSERT_TRUE(sqlite.ok()) << sqlite.error().message;
+  ASSERT_TRUE(bdb.ok()) << bdb.error().message;
+  const auto fields = [](const std::vector<Package>& packages) {
+    std::set<std::string> out;
+    for (const auto& p : packages) {
+      out.insert(p.name + " " + p.epoch + " " + p.version + " " + p.arch + " " + p.source_name + " " +
+                 p.source_version + " " + p.licenses);
+    }
+    return out;
+  };
+  EXPECT_EQ(fields(*bdb), fields(*sqlite));
+  ASSERT_EQ(bdb->size(), 3u);  // gpg-pubkey and rpm's counter record skipped
+  for (const auto& p : *bdb) EXPECT_EQ(p.path, "var/lib/rpm/Packages");
+  EXPECT_TRUE(detail::parse_rpmdb_bdb("", "var/lib/rpm/Packages")->empty());
+}
+
+TEST(InventoryRpm, DamagedBerkeleyDbIsCorrupt) {
+  const std::string path = "var/lib/rpm/Packages";
+  const std::string db = slurp(kRpmBdb);
+  ASSERT_EQ(db.size() % 512, 0u);
+  std::vector<std::string> bad = {"hello", std::string(4096, '\0'), db.substr(0, 100),
+                                  db.substr(0, db.size() - 512)};
+  // Every overflow page chained to itself: a loop.
+  std::string loop = db;
+  for (std::size_t page = 1; page < loop.size() / 512; ++page) {
+    if (static_cast<unsigned char>(loop[page * 512 + 25]) != 7) continue;
+    const auto self = static_cast<std::uint32_t>(page);
+    for (int i = 0; i < 4; ++i) loop[page * 512 + 16 + i] = static_cast<char>((self >> (8 * i)) & 0xff);
+  }
+  bad.push_back(loop);
+  for (const auto& bytes : bad) {
+    const auto r = detail::parse_rpmdb_bdb(bytes, path);
+    ASSERT_FALSE(r.ok()) << bytes.size();
+    EXPECT_EQ(r.error().code, Errc::corrupt) << r.error().message;
+    EXPECT_NE(r.error().message.find(path), std::string::npos) << r.error().message;
+  }
+  // Random damage: an error or a listing, never a crash or a read out of bounds.
+  std::uint32_t seed = 12345;
+  for (int round = 0; round < 2000; ++round) {
+    std::string fuzzed = db;
+    for (int k = 0; k < 8; ++k) {
+      seed = seed * 1664525u + 1013904223u;
+      fuzzed[seed % fuzzed.size()] = static_cast<char>(seed >> 24);
+    }
+    const auto r = detail::parse_rpmdb_bdb(fuzzed, path);
+    if (!r.ok()) {
+      EXPECT_EQ(r.error().code, Errc::corrupt) << r.error().message;
+    }
+  }
+}
+
 // Builds an RPM header blob (il, dl, index, data store) from (tag, type, data) entries.
 struct HeaderBuilder {
   struct Item {
@@ -743,9 +801,9 @@ TEST(InventorySelector, KeepReadsTextFilesWithinTheirCap) {
   ASSERT_TRUE(kept->has_value());
   EXPECT_EQ(**kept, status);
 
-  // A Berkeley DB rpm database is noted, not read.
-  StringContent bdb(std::string(1 << 16, 'x'));
-  kept = selector.keep(image::Entry{"var/lib/rpm/Packages", 1 << 16, 0644}, bdb);
+  // An NDB rpm database is noted, not read.
+  StringContent ndb(std::string(1 << 16, 'x'));
+  kept = selector.keep(image::Entry{"var/lib/rpm/Packages.db", 1 << 16, 0644}, ndb);
   ASSERT_TRUE(kept.ok());
   ASSERT_TRUE(kept->has_value());
   EXPECT_EQ(**kept, "");
@@ -913,10 +971,30 @@ TEST(InventoryAnalyze, AlpineAndRpmAndStatusD) {
   EXPECT_EQ(inventory->packages[2].path, "var/lib/dpkg/status.d/tzdata");
 }
 
+TEST(InventoryAnalyze, BerkeleyDbRpmDatabaseOfAnOlderRelease) {
+  image::Snapshot s;
+  put(s, "etc/os-release", "NAME=\"CentOS Linux\"\nID=\"centos\"\nVERSION_ID=\"7\"\n");
+  put(s, "var/lib/rpm/Packages", slurp(kRpmBdb));
+  const auto inventory = analyze(s);
+  ASSERT_TRUE(inventory.ok()) << inventory.error().message;
+  EXPECT_TRUE(inventory->warnings.empty());
+  ASSERT_EQ(inventory->packages.size(), 3u);
+  const Package* openssl = find(inventory->packages, "openssl-libs");
+  ASSERT_NE(openssl, nullptr);
+  EXPECT_EQ(openssl->purl, "pkg:rpm/centos/openssl-libs@3.0.1-41.el9_0?arch=x86_64&distro=centos-7&epoch=1");
+
+  put(s, "var/lib/rpm/Packages", "not a database, but long enough to be read as one" + std::string(600, '!'));
+  const auto damaged = analyze(s);
+  ASSERT_FALSE(damaged.ok());
+  EXPECT_EQ(damaged.error().code, Errc::corrupt);
+  EXPECT_NE(damaged.error().message.find("var/lib/rpm/Packages"), std::string::npos)
+      << damaged.error().message;
+}
+
 TEST(InventoryAnalyze, LegacyRpmDatabaseAndBadManifestsAreWarnings) {
   image::Snapshot s;
-  put(s, "etc/os-release", "ID=\"rhel\"\nVERSION_ID=\"8.9\"\n");
-  put(s, "var/lib/rpm/Packages", "");
+  put(s, "etc/os-release", "ID=\"sles\"\nVERSION_ID=\"15.5\"\n");
+  put(s, "var/lib/rpm/Packages.db", "");
   put(s, "app/package-lock.json", "{ this is not json");
   put(s, "app/node_modules/big/package.json", "");
   s["app/node_modules/big/package.json"].entry.size = 100ull << 20;
@@ -928,7 +1006,7 @@ TEST(InventoryAnalyze, LegacyRpmDatabaseAndBadManifestsAreWarnings) {
     return std::any_of(inventory->warnings.begin(), inventory->warnings.end(),
                        [&](const std::string& w) { return w.starts_with(path); });
   };
-  EXPECT_TRUE(warned("var/lib/rpm/Packages"));
+  EXPECT_TRUE(warned("var/lib/rpm/Packages.db"));
   EXPECT_TRUE(warned("app/package-lock.json"));
   EXPECT_TRUE(warned("app/node_modules/big/package.json"));
 }
