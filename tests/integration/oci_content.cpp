@@ -167,6 +167,20 @@ Image make_docker_image(std::size_t layer_count, std::size_t layer_size) {
   return make_image_of(kDockerManifest, kDockerConfig, kDockerLayer, layer_count, layer_size);
 }
 
+Image make_layer_image(std::string layer, std::string_view layer_type, std::string_view diff_id) {
+  Image image;
+  image.layers.push_back(make_blob(std::move(layer)));
+  const std::string diff_ids = diff_id.empty() ? "" : "\"" + std::string(diff_id) + "\"";
+  image.config = make_blob(R"({"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[)" +
+                           diff_ids + "]}}");
+  image.media_type = kOciManifest;
+  ManifestSpec spec;
+  spec.config = describe(image.config, kOciConfig);
+  spec.layers = {describe(image.layers[0], layer_type)};
+  set_manifest(image, render(spec));
+  return image;
+}
+
 std::string blob_path(std::string_view repo, std::string_view digest) {
   return "/v2/" + std::string(repo) + "/blobs/" + std::string(digest);
 }

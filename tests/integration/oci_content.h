@@ -103,6 +103,10 @@ struct Image {
 };
 Image make_image(std::size_t layer_count = 1, std::size_t layer_size = 256);         // OCI
 Image make_docker_image(std::size_t layer_count = 1, std::size_t layer_size = 256);  // Docker v2
+// A one-layer OCI image of `layer` (the blob as stored: compressed or not) of `layer_type`, with a
+// linux/amd64 config whose rootfs lists `diff_id` ("" = none).
+Image make_layer_image(std::string layer, std::string_view layer_type = kOciLayer,
+                       std::string_view diff_id = "");
 // Replaces the image's manifest by `manifest` (recomputing its digest).
 void set_manifest(Image& image, std::string manifest);
 

@@ -24,6 +24,13 @@ namespace berth::integration {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
+std::string read_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
 namespace {
 
 std::string env(const char* name) {
@@ -86,13 +93,6 @@ int wait_for(pid_t pid, std::chrono::milliseconds timeout) {
     if (std::chrono::steady_clock::now() >= deadline) return -2;
     std::this_thread::sleep_for(10ms);
   }
-}
-
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
 }
 
 size_t discard_body(char*, size_t size, size_t count, void*) {

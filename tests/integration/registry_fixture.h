@@ -121,6 +121,9 @@ class RegistryInstance {
   BerthOptions options_;
 };
 
+// The whole content of a file ("" when it cannot be read).
+std::string read_file(const std::filesystem::path& path);
+
 // Relative path -> size of every file under `root`, skipping the subtrees in `excluded`.
 std::map<std::string, std::uintmax_t> snapshot_tree(const std::filesystem::path& root,
                                                     const std::vector<std::filesystem::path>& excluded);

@@ -29,21 +29,6 @@ constexpr const char* kDebianRelease =
 constexpr const char* kDpkgStatus =
     "Package: base-files\nStatus: install ok installed\nArchitecture: amd64\nVersion: 12.4+deb12u5\n\n";
 
-// A one-layer OCI image whose layer blob is `stored` (as pushed), of `media_type`.
-Image image_of_layer(std::string stored, std::string_view media_type = kOciLayer) {
-  Image image;
-  image.layers.push_back(make_blob(std::move(stored)));
-  image.config =
-      make_blob(R"({"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}})");
-  ManifestSpec spec;
-  spec.config = describe(image.config, kOciConfig);
-  spec.layers = {describe(image.layers[0], media_type)};
-  image.media_type = std::string(kOciManifest);
-  image.manifest = render(spec);
-  image.digest = sha256_digest(image.manifest);
-  return image;
-}
-
 class ScanFaultsTest : public ::testing::Test {
  public:
   static void SetUpTestSuite() {
@@ -138,10 +123,10 @@ std::unique_ptr<RegistryInstance> ScanFaultsTest::instance_;
 std::string ScanFaultsTest::error_;
 
 TEST_F(ScanFaultsTest, ALayerThatIsNoArchive) {
-  expect_failed_scan("garbage", image_of_layer(random_bytes(4096), kOciLayer),
+  expect_failed_scan("garbage", make_layer_image(random_bytes(4096), kOciLayer),
                      "is not a readable tar archive");
   // Gzip in name only: the bytes are plain text.
-  expect_failed_scan("not-gzip", image_of_layer("just some text, not a tar\n", kOciLayer),
+  expect_failed_scan("not-gzip", make_layer_image("just some text, not a tar\n", kOciLayer),
                      "is not a readable tar archive");
 }
 
@@ -149,26 +134,27 @@ TEST_F(ScanFaultsTest, APathOutOfTheRootNothingWrittenThere) {
   const fs::path escape = fs::temp_directory_path() / ("berth-escape-" + random_hex(12));
   const std::string relative = "../../../../../../../../.." + escape.string();
   const std::string tar = tar_of({{"etc/os-release", kDebianRelease}, {relative, "escaped\n"}});
-  expect_failed_scan("dotdot", image_of_layer(gzip_of(tar)), "leaves the root");
+  expect_failed_scan("dotdot", make_layer_image(gzip_of(tar)), "leaves the root");
   EXPECT_FALSE(fs::exists(escape)) << escape;
 }
 
 TEST_F(ScanFaultsTest, AHardLinkOutOfTheRoot) {
   const std::string tar = tar_of(
       {{"etc/os-release", kDebianRelease}, TarEntry::hardlink("var/lib/dpkg/status", "../../../etc/shadow")});
-  expect_failed_scan("hardlink", image_of_layer(gzip_of(tar)), "leaves the root");
+  expect_failed_scan("hardlink", make_layer_image(gzip_of(tar)), "leaves the root");
 }
 
 TEST_F(ScanFaultsTest, ADecompressionBomb) {
   // 1.5 GiB of zeros in about 1.5 MiB: beyond 1 GiB, more than 200 times the compressed size.
-  expect_failed_scan("bomb", image_of_layer(gzip_tar_of_zeros("zeros", 1536ull << 20)), "decompression bomb");
+  expect_failed_scan("bomb", make_layer_image(gzip_tar_of_zeros("zeros", 1536ull << 20)),
+                     "decompression bomb");
 }
 
 TEST_F(ScanFaultsTest, ACorruptPackageDatabase) {
   const std::string tar =
       tar_of({{"etc/os-release", kDebianRelease},
               {"var/lib/dpkg/status", std::string("Package: x\n\x01\x02\0\xff binary", 21)}});
-  expect_failed_scan("corrupt-dpkg", image_of_layer(gzip_of(tar)), "var/lib/dpkg/status: binary data");
+  expect_failed_scan("corrupt-dpkg", make_layer_image(gzip_of(tar)), "var/lib/dpkg/status: binary data");
 }
 
 // Symlinks whose targets are the host's own files are never followed: the scan succeeds and
@@ -177,7 +163,7 @@ TEST_F(ScanFaultsTest, SymlinksToTheHostAreNotFollowed) {
   const std::string tar = tar_of({TarEntry::symlink("etc/os-release", "/etc/os-release"),
                                   TarEntry::symlink("usr/lib/os-release", "../../../../../etc/os-release"),
                                   TarEntry::symlink("var/lib/dpkg/status", "/var/lib/dpkg/status")});
-  const std::string artifact = push("symlinks", image_of_layer(gzip_of(tar)));
+  const std::string artifact = push("symlinks", make_layer_image(gzip_of(tar)));
   json::value overview = scan(artifact, R"({"scan_type":"sbom"})");
   ASSERT_EQ(text_of(overview, "scan_status"), "Success") << overview << "\n" << instance_->log_tail();
   Response sbom = client_->get(artifact + "/additions/sbom");
@@ -191,7 +177,7 @@ TEST_F(ScanFaultsTest, SymlinksToTheHostAreNotFollowed) {
 // After all of the above, the same server scans a sound image.
 TEST_F(ScanFaultsTest, TheServerScansASoundImageAfterwards) {
   const std::string tar = tar_of({{"etc/os-release", kDebianRelease}, {"var/lib/dpkg/status", kDpkgStatus}});
-  const std::string artifact = push("sound", image_of_layer(gzip_of(tar)));
+  const std::string artifact = push("sound", make_layer_image(gzip_of(tar)));
   json::value overview = scan(artifact, R"({"scan_type":"sbom"})");
   ASSERT_EQ(text_of(overview, "scan_status"), "Success") << overview << "\n" << instance_->log_tail();
   // What the symlinked image lacks: the OS and its package.

@@ -34,13 +34,6 @@ fs::path sample_dir() {
   return fs::path(BERTH_TEST_DATA) / "vulndb-sample" / "debian";
 }
 
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
-
 // A one-layer OCI image whose layer is the sample bookworm rootfs (os-release, dpkg status).
 Image debian_image() {
   const fs::path root = sample_dir() / "rootfs-bookworm-minbase";
@@ -48,17 +41,7 @@ Image debian_image() {
                                   {"usr/lib/os-release", read_file(root / "usr/lib/os-release")},
                                   {"etc/debian_version", read_file(root / "etc/debian_version")},
                                   {"var/lib/dpkg/status", read_file(root / "var/lib/dpkg/status")}});
-  Image image;
-  image.layers.push_back(make_blob(gzip_of(tar)));
-  image.config = make_blob(R"({"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[")" +
-                           sha256_digest(tar) + R"("]}})");
-  ManifestSpec spec;
-  spec.config = describe(image.config, kOciConfig);
-  spec.layers = {describe(image.layers[0], kOciLayer)};
-  image.media_type = std::string(kOciManifest);
-  image.manifest = render(spec);
-  image.digest = sha256_digest(image.manifest);
-  return image;
+  return make_layer_image(gzip_of(tar), kOciLayer, sha256_digest(tar));
 }
 
 // "codename<TAB>package<TAB>version" lines from bookworm-source-versions.tsv, as

@@ -33,13 +33,6 @@ using namespace std::chrono_literals;
 
 const fs::path kSample = fs::path(BERTH_TEST_DATA) / "vulndb-sample";
 
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
-
 // Every regular file below `root`, named "<prefix><path relative to root>".
 std::vector<TarEntry> files_below(const fs::path& root, const std::string& prefix) {
   std::vector<TarEntry> entries;

@@ -27,19 +27,23 @@ std::optional<http::Response> scanner_missing(const Call& call) {
   return error_response(503, "vulnerability scanning is not available");
 }
 
-std::string resolve_digest(Call& call, const std::string& repository, const std::string& reference,
-                           std::optional<http::Response>& error) {
-  if (reference.find(':') != std::string::npos) return reference;
+struct Target {
+  meta::Project project;
+  std::string digest;
+};
+
+// The project and the digest of the artifact that {project_name} and {reference} name, once the
+// caller is found to have one of `needs` there; else the response that refuses.
+base::Result<Target, http::Response> authorized_target(Call& call, const std::string& repository,
+                                                       std::initializer_list<iam::Permission> needs) {
+  auto project = authorize_project(call, call.param("project_name"), needs);
+  if (!project) return std::move(project).error();
+  const std::string& reference = call.param("reference");
+  if (reference.find(':') != std::string::npos) return Target{std::move(*project), reference};
   auto resolved = call.context.metadata.resolve_tag(repository, reference);
-  if (!resolved) {
-    error = metadata_error("resolve tag", resolved.error());
-    return {};
-  }
-  if (!*resolved) {
-    error = error_response(404, "artifact " + repository + ":" + reference + " not found");
-    return {};
-  }
-  return **resolved;
+  if (!resolved) return metadata_error("resolve tag", resolved.error());
+  if (!*resolved) return error_response(404, "artifact " + repository + ":" + reference + " not found");
+  return Target{std::move(*project), std::move(**resolved)};
 }
 
 // POST .../artifacts/{reference}/scan, body {"scan_type": "vulnerability" | "sbom"} (optional).
@@ -60,12 +64,9 @@ Awaitable scan_artifact(Call& call) {
     sbom = *type && **type == "sbom";
   }
   co_return co_await blocking(call, [&]() -> http::Response {
-    auto project = authorize_project(call, call.param("project_name"), {{resource::scan, action::create}});
-    if (!project) return std::move(project).error();
-    std::optional<http::Response> error;
-    const std::string digest = resolve_digest(call, *repository, call.param("reference"), error);
-    if (error) return *error;
-    auto queued = call.context.scanner->request_scan(*repository, digest, sbom);
+    auto target = authorized_target(call, *repository, {{resource::scan, action::create}});
+    if (!target) return std::move(target).error();
+    auto queued = call.context.scanner->request_scan(*repository, target->digest, sbom);
     if (!queued) {
       const auto& e = queued.error();
       if (e.code == base::Errc::not_found) return error_response(404, e.message);
@@ -73,8 +74,8 @@ Awaitable scan_artifact(Call& call) {
         return error_response(400, e.message);
       return internal_error("scan artifact", e);
     }
-    call.context.iam.audit(call.caller, "create", "scan", *repository + "@" + digest, project->name, true,
-                           sbom ? "sbom" : "vulnerability");
+    call.context.iam.audit(call.caller, "create", "scan", *repository + "@" + target->digest,
+                           target->project.name, true, sbom ? "sbom" : "vulnerability");
     return empty_response(202);
   });
 }
@@ -86,13 +87,10 @@ Awaitable artifact_vulnerabilities(Call& call) {
   auto repository = full_repository_name(call);
   if (!repository) co_return std::move(repository).error();
   co_return co_await blocking(call, [&]() -> http::Response {
-    auto project =
-        authorize_project(call, call.param("project_name"),
-                          {{resource::artifact, action::read}, {resource::repository, action::pull}});
-    if (!project) return std::move(project).error();
-    std::optional<http::Response> error;
-    const std::string digest = resolve_digest(call, *repository, call.param("reference"), error);
-    if (error) return *error;
+    auto target = authorized_target(
+        call, *repository, {{resource::artifact, action::read}, {resource::repository, action::pull}});
+    if (!target) return std::move(target).error();
+    const std::string& digest = target->digest;
     auto record = call.context.scans->get_scan(digest, meta::ScanDetail::full);
     if (!record) return internal_error("read scan", record.error());
     json::object out;
@@ -115,13 +113,10 @@ Awaitable artifact_sbom(Call& call) {
   if (format != "cyclonedx" && format != "spdx")
     co_return error_response(400, "format must be cyclonedx or spdx");
   co_return co_await blocking(call, [&]() -> http::Response {
-    auto project =
-        authorize_project(call, call.param("project_name"),
-                          {{resource::artifact, action::read}, {resource::repository, action::pull}});
-    if (!project) return std::move(project).error();
-    std::optional<http::Response> error;
-    const std::string digest = resolve_digest(call, *repository, call.param("reference"), error);
-    if (error) return *error;
+    auto target = authorized_target(
+        call, *repository, {{resource::artifact, action::read}, {resource::repository, action::pull}});
+    if (!target) return std::move(target).error();
+    const std::string& digest = target->digest;
     auto record = call.context.scans->get_scan(digest, meta::ScanDetail::overview);
     if (!record) return internal_error("read scan", record.error());
     if (!*record || (*record)->sbom_digest.empty())
@@ -162,11 +157,9 @@ Awaitable scan_log(Call& call) {
   auto repository = full_repository_name(call);
   if (!repository) co_return std::move(repository).error();
   co_return co_await blocking(call, [&]() -> http::Response {
-    auto project = authorize_project(call, call.param("project_name"), {{resource::scan, action::read}});
-    if (!project) return std::move(project).error();
-    std::optional<http::Response> error;
-    const std::string digest = resolve_digest(call, *repository, call.param("reference"), error);
-    if (error) return *error;
+    auto target = authorized_target(call, *repository, {{resource::scan, action::read}});
+    if (!target) return std::move(target).error();
+    const std::string& digest = target->digest;
     auto record = call.context.scans->get_scan(digest, meta::ScanDetail::overview);
     if (!record) return internal_error("read scan", record.error());
     if (!*record || (*record)->digest != call.param("report_id"))
