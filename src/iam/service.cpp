@@ -143,6 +143,38 @@ struct Service::Caches {
     return generation;
   }
 
+  // One password check at a time per credential key: a burst of logins with the same name
+  // and password (a CI fleet sharing a robot) costs one argon2 run; the others wait for it
+  // and then find its result in the cache. The lock is dropped from the map with its last
+  // holder.
+  class Checking {
+   public:
+    Checking(Caches& caches, const std::string& key) : caches_(caches), key_(key) {
+      {
+        std::lock_guard lock(caches_.mutex);
+        auto& slot = caches_.checking[key_];
+        if (!slot) slot = std::make_shared<std::mutex>();
+        lock_ = slot;
+      }
+      lock_->lock();
+    }
+    ~Checking() {
+      lock_->unlock();
+      std::lock_guard lock(caches_.mutex);
+      auto it = caches_.checking.find(key_);
+      lock_.reset();
+      if (it != caches_.checking.end() && it->second.use_count() == 1) caches_.checking.erase(it);
+    }
+    Checking(const Checking&) = delete;
+    Checking& operator=(const Checking&) = delete;
+
+   private:
+    Caches& caches_;
+    std::string key_;
+    std::shared_ptr<std::mutex> lock_;
+  };
+  std::unordered_map<std::string, std::shared_ptr<std::mutex>> checking;  // credential_key -> lock
+
   void clear() {
     std::lock_guard lock(mutex);
     ++generation;
@@ -229,8 +261,11 @@ Result<Principal> Service::authenticate(std::string_view name, std::string_view 
   }
 
   std::string key = credential_key(caches_->hmac_key, name, password);
+  std::optional<Caches::Checking> checking;
   if (!key.empty()) {
     if (auto cached = caches_->get(caches_->credentials, key)) return *cached;
+    checking.emplace(*caches_, key);
+    if (auto cached = caches_->get(caches_->credentials, key)) return *cached;  // checked meanwhile
   }
 
   std::uint64_t generation = caches_->current_generation();

@@ -3,7 +3,10 @@
 // effect at once.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <filesystem>
+#include <thread>
+#include <vector>
 
 #include "events/activity.h"
 #include "iam/permissions.h"
@@ -144,6 +147,37 @@ TEST_F(IamServiceTest, RepeatedFailuresLockTheAddressOnly) {
   }
   EXPECT_EQ(failures, 4);  // three wrong passwords, then the refused right one
   EXPECT_TRUE(lock_recorded);
+}
+
+// A burst of logins with the same name and password runs one password check: the others wait
+// for it and take its result from the cache (only a check records a login).
+TEST_F(IamServiceTest, ABurstOfTheSameLoginChecksThePasswordOnce) {
+  make_user("carol");
+  constexpr int kLogins = 8;
+  std::atomic<int> ready{0};
+  std::atomic<int> succeeded{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kLogins; ++i) {
+    threads.emplace_back([&] {
+      ++ready;
+      while (ready.load() < kLogins) std::this_thread::yield();
+      if (service_->authenticate("carol", "User-Password-1", "198.51.100.1")) ++succeeded;
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(succeeded.load(), kLogins);
+
+  activity_->flush();
+  meta::ListQuery query;
+  query.filters.push_back(meta::Filter{"client_ip", meta::Filter::Kind::exact, "198.51.100.1", {}, {}, {}});
+  query.limit = 0;
+  auto records = db_.iam->list_audit(query);
+  ASSERT_TRUE(records);
+  int checks = 0;
+  for (const auto& record : records->items) {
+    if (record.operation == "login" && record.result == "success") ++checks;
+  }
+  EXPECT_EQ(checks, 1);
 }
 
 // One valid account must not let an address keep guessing at another.
