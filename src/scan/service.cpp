@@ -327,14 +327,14 @@ Status Service::scan_image(const std::string& repository, const std::string& dig
   if (!inventory) return std::move(inventory).error();
   auto report = assess(std::move(*inventory), db_);
   if (!report) return std::move(report).error();
-  if (auto s = store(repository, digest, media_type, *report, true); !s) return s;
+  // The SBOM first: once the status reads Success, everything the scan makes is there.
   if (sbom) {
     std::int64_t size = 0;
     if (auto record = metadata_.get_artifact(repository, digest); record && *record)
       size = (*record)->manifest.size;
-    return attach_sbom(repository, digest, media_type, size, report->inventory);
+    if (auto s = attach_sbom(repository, digest, media_type, size, report->inventory); !s) return s;
   }
-  return base::ok_status();
+  return store(repository, digest, media_type, *report, true);
 }
 
 Status Service::scan_externally(const std::string& repository, const std::string& digest,
