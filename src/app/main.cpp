@@ -35,11 +35,11 @@ void add_common(CLI::App& command, Overrides& overrides) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  // Argon2's 19 MiB work areas are mapped and unmapped on their own, so that their memory
+  // Argon2's 7 MiB work areas are mapped and unmapped on their own, so that their memory
   // goes back to the system after each password check. Left to glibc, the mmap threshold
   // grows past them after the first free and later ones stay in the thread arenas for
   // good. Smaller buffers (request bodies, uploads) stay on the heap, which is faster.
-  mallopt(M_MMAP_THRESHOLD, 16 * 1024 * 1024);
+  mallopt(M_MMAP_THRESHOLD, 4 * 1024 * 1024);
   CLI::App app{"berth: a private OCI registry (images, Helm charts and other artifacts)"};
   app.require_subcommand(1);
   app.footer(describe_keys());

@@ -10,10 +10,13 @@
 
 namespace berth::iam {
 
-// Hashes with argon2id (RFC 9106 second recommended set, scaled to a server: 19 MiB,
-// t=2, p=1) and a random 16-byte salt. Returns the PHC string
-// ("$argon2id$v=19$m=...,t=...,p=...$salt$hash").
+// Hashes with argon2id (m=7 MiB, t=5, p=1: OWASP's setting of the least memory) and a
+// random 16-byte salt. Returns the PHC string ("$argon2id$v=19$m=...,t=...,p=...$salt$hash").
 std::string hash_password(std::string_view password);
+
+// True unless `phc_hash` is argon2id version 19 with the costs hash_password uses now: a
+// hash worth replacing by hash_password of the same password once it is known.
+bool password_hash_outdated(std::string_view phc_hash);
 
 // True if `password` matches the PHC string (any argon2 variant and parameters the
 // string names). False for a malformed hash, and for one whose cost exceeds m=256 MiB,

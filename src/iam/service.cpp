@@ -287,6 +287,11 @@ Result<Principal> Service::authenticate(std::string_view name, std::string_view 
       spend_verification_time(password);
     } else if (verify_password(password, (*user)->password_hash)) {
       principal = principal_of(**user);
+      // A hash made with older costs is replaced while the password is at hand.
+      if (password_hash_outdated((*user)->password_hash)) {
+        if (auto s = db_.set_password_hash((*user)->id, hash_password(password)); !s)
+          BERTH_LOG_WARN("iam: could not rehash the password of {}: {}", name, s.error().message);
+      }
     }
   }
 

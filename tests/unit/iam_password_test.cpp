@@ -26,7 +26,29 @@ TEST(PasswordHash, VerifiesTheRightPasswordOnly) {
 
 TEST(PasswordHash, IsAnArgon2idPhcStringWithTheDocumentedCost) {
   const std::string hash = hash_password("Harbor12345");
-  EXPECT_TRUE(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$")) << hash;
+  EXPECT_TRUE(hash.starts_with("$argon2id$v=19$m=7168,t=5,p=1$")) << hash;
+  EXPECT_FALSE(password_hash_outdated(hash)) << hash;
+}
+
+// Hashes made before (19 MiB, t=2) or by other tools still verify, and are reported as
+// worth replacing.
+TEST(PasswordHash, OlderCostsVerifyAndAreOutdated) {
+  const std::string password = "Harbor12345";
+  const std::array<unsigned char, 16> salt{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
+  std::array<char, 128> encoded{};
+  ASSERT_EQ(argon2id_hash_encoded(2, 19456, 1, password.data(), password.size(), salt.data(), salt.size(), 32,
+                                  encoded.data(), encoded.size()),
+            ARGON2_OK);
+  const std::string old_hash(encoded.data());
+  ASSERT_TRUE(old_hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$")) << old_hash;
+  EXPECT_TRUE(verify_password(password, old_hash));
+  EXPECT_TRUE(password_hash_outdated(old_hash));
+  EXPECT_TRUE(password_hash_outdated(
+      "$argon2i$v=19$m=65536,t=2,p=1$c29tZXNhbHQ$wWKIMhR9lyDFvRz9YTZweHKfbftvj+qf+YFY4NeBbtA"));
+  EXPECT_TRUE(password_hash_outdated("$argon2id$v=19$m=7168,t=4,p=1$c29tZXNhbHQ$abc"));
+  EXPECT_TRUE(password_hash_outdated("$argon2id$v=19$m=7168,t=5,p=2$c29tZXNhbHQ$abc"));
+  EXPECT_TRUE(password_hash_outdated("$argon2id$v=16$m=7168,t=5,p=1$c29tZXNhbHQ$abc"));
+  EXPECT_TRUE(password_hash_outdated(""));
 }
 
 TEST(PasswordHash, SaltMakesEveryHashDifferent) {

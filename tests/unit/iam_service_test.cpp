@@ -1,14 +1,17 @@
 // iam::Service over a real SQLite database: bootstrap, authentication and its lockout,
 // robots, the permission checks the registry relies on, and that revoking access takes
 // effect at once.
+#include <argon2.h>
 #include <gtest/gtest.h>
 
+#include <array>
 #include <atomic>
 #include <filesystem>
 #include <thread>
 #include <vector>
 
 #include "events/activity.h"
+#include "iam/password.h"
 #include "iam/permissions.h"
 #include "iam/service.h"
 #include "meta/sqlite.h"
@@ -178,6 +181,33 @@ TEST_F(IamServiceTest, ABurstOfTheSameLoginChecksThePasswordOnce) {
     if (record.operation == "login" && record.result == "success") ++checks;
   }
   EXPECT_EQ(checks, 1);
+}
+
+// A password hashed with older argon2 costs is hashed again at the next successful login,
+// and the password keeps working; a failed login leaves the hash alone.
+TEST_F(IamServiceTest, ALoginReplacesAnOutdatedHash) {
+  const meta::User user = make_user("dave");
+  const std::string password = "User-Password-1";
+  const std::array<unsigned char, 16> salt{9, 8, 7, 6, 5, 4, 3, 2, 1, 0, 1, 2, 3, 4, 5, 6};
+  std::array<char, 128> encoded{};
+  ASSERT_EQ(argon2id_hash_encoded(2, 19456, 1, password.data(), password.size(), salt.data(), salt.size(), 32,
+                                  encoded.data(), encoded.size()),
+            ARGON2_OK);
+  const std::string old_hash(encoded.data());
+  ASSERT_TRUE(db_.iam->set_password_hash(user.id, old_hash));
+
+  EXPECT_FALSE(service_->authenticate("dave", "Wrong-Password-1", "203.0.113.5"));
+  auto unchanged = db_.iam->find_user("dave");
+  ASSERT_TRUE(unchanged && *unchanged);
+  EXPECT_EQ((*unchanged)->password_hash, old_hash);
+
+  EXPECT_TRUE(service_->authenticate("dave", password, "203.0.113.5"));
+  auto rehashed = db_.iam->find_user("dave");
+  ASSERT_TRUE(rehashed && *rehashed);
+  EXPECT_TRUE((*rehashed)->password_hash.starts_with("$argon2id$v=19$m=7168,t=5,p=1$"))
+      << (*rehashed)->password_hash;
+  EXPECT_TRUE(verify_password(password, (*rehashed)->password_hash));
+  EXPECT_TRUE(service_->authenticate("dave", password, "203.0.113.5"));
 }
 
 // One valid account must not let an address keep guessing at another.
