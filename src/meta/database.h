@@ -72,8 +72,9 @@ struct ArtifactRecord {
 struct PullRecord {
   std::string repository;
   std::string digest;
-  std::string tag;  // empty for a pull by digest
-  TimePoint time;
+  std::string tag;         // empty for a pull by digest
+  TimePoint time;          // of the latest pull counted here
+  std::int64_t count = 1;  // pulls this record stands for
 };
 
 struct Page {
@@ -177,8 +178,8 @@ class Database {
   // (the tag exists, pointing anywhere: Harbor refuses to move a tag through this call).
   virtual base::Status add_tag(const std::string& repository, const std::string& digest,
                                const std::string& tag) = 0;
-  // Counts pulls: repository pull_count and manifest/tag pull time (a time only moves
-  // forward; the epoch means now). One transaction; pulls of unknown repositories are
+  // Counts pulls: repository pull_count (by each record's `count`) and manifest/tag pull
+  // time (a time only moves forward; the epoch means now). One transaction; pulls of unknown repositories are
   // skipped. May be committed without its own fsync (a crash of the machine, not of the
   // process, can lose the last counts).
   virtual base::Status record_pulls(const std::vector<PullRecord>& pulls) = 0;

@@ -194,8 +194,14 @@ class IamDatabase {
 
   // --- audit log ----------------------------------------------------------------
   // Appends records in one transaction; ids are assigned by the database (increasing).
-  // A record whose time is the epoch gets the current time.
-  virtual base::Status append_audit(const std::vector<AuditRecord>& records) = 0;
+  // A record whose time is the epoch gets the current time. A `relaxed` commit survives a
+  // crash of the process at once, and one of the machine once a later `durable` append or
+  // sync_audit() has returned.
+  enum class Commit { durable, relaxed };
+  virtual base::Status append_audit(const std::vector<AuditRecord>& records, Commit commit) = 0;
+  // Makes every record appended so far survive a crash of the machine. Errors: unavailable
+  // when the database cannot do so at this moment (try again later).
+  virtual base::Status sync_audit() = 0;
   // Fields: username, operation, resource_type, resource, project, client_ip, result (exact/fuzzy),
   // op_time (range; values as unix seconds, "YYYY-MM-DD HH:MM:SS" or
   // "YYYY-MM-DDTHH:MM:SSZ", UTC; both bounds inclusive to the whole second).

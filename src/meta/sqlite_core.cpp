@@ -185,6 +185,20 @@ Status Connection::exec(const char* sql) {
   return base::ok_status();
 }
 
+// --- Core ------------------------------------------------------------------------------
+
+Status Core::sync() {
+  std::lock_guard lock(writer_mu_);
+  auto stmt = writer_->prepare("PRAGMA wal_checkpoint(PASSIVE)");
+  if (!stmt) return with_context("sync", Status(std::move(stmt).error()));
+  auto row = stmt->step();
+  if (!row) return with_context("sync", Status(std::move(row).error()));
+  // One row: busy, frames in the WAL, frames copied into the database.
+  if (!*row || stmt->int64(1) != stmt->int64(2))
+    return base::make_error(base::Errc::unavailable, "meta.sync: a reader holds part of the WAL");
+  return base::ok_status();
+}
+
 // --- ReaderPool ------------------------------------------------------------------------
 
 void ReaderPool::add(std::unique_ptr<Connection> conn) {

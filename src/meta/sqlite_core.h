@@ -277,6 +277,11 @@ class Core {
     return result;
   }
 
+  // Makes every commit so far survive a power loss, `relaxed` ones included: checkpoints
+  // the WAL, which SQLite syncs before copying it into the database. Errors: unavailable when a
+  // reader kept part of the WAL from being copied (nothing lost; try again later).
+  base::Status sync();
+
   // Runs `fn` on a pooled reader connection inside one read transaction (a snapshot).
   template <class Fn>
   auto read(std::string_view what, Fn&& fn) -> std::invoke_result_t<Fn&, Connection&> {

@@ -698,22 +698,28 @@ class SqliteIamDatabase final : public IamDatabase {
 
   // --- audit log ---
 
-  Status append_audit(const std::vector<AuditRecord>& records) override {
+  Status append_audit(const std::vector<AuditRecord>& records, Commit commit) override {
     if (records.empty()) return base::ok_status();
-    return core_->write("append_audit", [&](Connection& c) -> Status {
-      for (const auto& r : records) {
-        if (auto s =
-                c.run("INSERT INTO audit_log(op_time, username, client_ip, operation, resource_type, "
-                      "resource, result, description, project) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                      millis_or_now(r.time), r.username, r.client_ip, r.operation, r.resource_type,
-                      r.resource, r.result, r.description, r.project);
-            !s) {
-          return s;
-        }
-      }
-      return base::ok_status();
-    });
+    const auto sync = commit == Commit::relaxed ? Core::Sync::relaxed : Core::Sync::full;
+    return core_->write(
+        "append_audit",
+        [&](Connection& c) -> Status {
+          for (const auto& r : records) {
+            if (auto s = c.run(
+                    "INSERT INTO audit_log(op_time, username, client_ip, operation, resource_type, "
+                    "resource, result, description, project) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                    millis_or_now(r.time), r.username, r.client_ip, r.operation, r.resource_type, r.resource,
+                    r.result, r.description, r.project);
+                !s) {
+              return s;
+            }
+          }
+          return base::ok_status();
+        },
+        sync);
   }
+
+  Status sync_audit() override { return core_->sync(); }
 
   Result<Listing<AuditRecord>> list_audit(const ListQuery& query) override {
     return core_->read("list_audit", [&](Connection& c) {

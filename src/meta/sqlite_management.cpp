@@ -262,7 +262,9 @@ Status SqliteDatabase::record_pulls(const std::vector<PullRecord>& pulls) {
           if (!*repo) continue;
           const std::int64_t id = **repo;
           const std::int64_t time = millis_or_now(pull.time);
-          if (auto s = c.run("UPDATE repositories SET pull_count = pull_count + 1 WHERE id = ?1", id); !s)
+          if (auto s =
+                  c.run("UPDATE repositories SET pull_count = pull_count + ?2 WHERE id = ?1", id, pull.count);
+              !s)
             return s;
           if (auto s = c.run("UPDATE manifests SET pulled_at = max(pulled_at, ?3) WHERE repository_id = ?1 "
                              "AND digest = ?2",

@@ -796,7 +796,7 @@ class AuditTest : public MetaIamTest {
     add(1'700'000'200, "alice", "delete", "tag", "proj/app:old");
     add(1'700'000'300, "robot$proj+ci", "push", "artifact", "proj/app_2:50%");
     add(1'700'000'400, "x' OR '1'='1", "login", "login", "x' OR '1'='1", "failure");
-    ASSERT_TRUE(iam_->append_audit(records).ok());
+    ASSERT_TRUE(iam_->append_audit(records, IamDatabase::Commit::durable).ok());
   }
 
   Strings resources(const ListQuery& q) {
@@ -828,7 +828,36 @@ TEST_F(AuditTest, AppendAssignsIdsAndListsNewestFirst) {
   EXPECT_EQ(page->total, 5);
   EXPECT_EQ(names_of(*page, [](const AuditRecord& a) { return a.username; }),
             (Strings{"robot$proj+ci", "alice"}));
-  EXPECT_TRUE(iam_->append_audit({}).ok());
+  EXPECT_TRUE(iam_->append_audit({}, IamDatabase::Commit::durable).ok());
+}
+
+// Relaxed appends are stored at once; sync_audit() reports when a reader's snapshot kept
+// part of the log from reaching the database file, and succeeds once it is gone.
+TEST_F(AuditTest, RelaxedAppendsAreStoredAndSyncWaitsForReaders) {
+  AuditRecord r;
+  r.username = "carol";
+  r.operation = "pull";
+  r.resource_type = "artifact";
+  r.resource = "proj/app:1.0";
+  r.result = "success";
+  ASSERT_TRUE(iam_->append_audit({r}, IamDatabase::Commit::relaxed).ok());
+  EXPECT_TRUE(iam_->sync_audit().ok());
+
+  sqlite3* reader = nullptr;
+  ASSERT_EQ(sqlite3_open_v2(path().c_str(), &reader, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(reader, "BEGIN; SELECT count(*) FROM audit_log;", nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  ASSERT_TRUE(iam_->append_audit({r, r}, IamDatabase::Commit::relaxed).ok());
+  auto blocked = iam_->sync_audit();
+  ASSERT_FALSE(blocked.ok());
+  EXPECT_EQ(blocked.error().code, base::Errc::unavailable);
+  ASSERT_EQ(sqlite3_exec(reader, "COMMIT", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(reader);
+  EXPECT_TRUE(iam_->sync_audit().ok());
+
+  auto carol = iam_->list_audit(query({exact("username", "carol")}));
+  ASSERT_TRUE(carol.ok()) << carol.error().message;
+  EXPECT_EQ(carol->total, 3);
 }
 
 TEST_F(AuditTest, EveryTextFieldFiltersExactAndFuzzy) {
@@ -1312,6 +1341,10 @@ TEST_F(ArtifactTest, RecordPullsCountsAndKeepsTheLatestTime) {
   EXPECT_GE((*db_->get_artifact("proj/app", untagged_))->pulled, before);
   EXPECT_EQ((*db_->repository_summary("proj/app"))->pull_count, 5);
   EXPECT_TRUE(db_->record_pulls({}).ok());
+  // A record may stand for several pulls of the same thing.
+  ASSERT_TRUE(db_->record_pulls({{"proj/app", two_, "", at_millis(6'500'000), 40}}).ok());
+  EXPECT_EQ((*db_->repository_summary("proj/app"))->pull_count, 45);
+  EXPECT_EQ((*db_->get_artifact("proj/app", two_))->pulled, at_millis(6'500'000));
 
   EXPECT_EQ(digests(query({}, "-pull_time")), (Strings{untagged_, two_, tagged_, index_}));
 }
@@ -1360,7 +1393,7 @@ TEST_F(MetaIamTest, BothInterfacesWriteConcurrentlyWithoutErrors) {
         AuditRecord r;
         r.username = "u" + std::to_string(t);
         r.operation = "push";
-        if (!iam_->append_audit({r}).ok()) ++failures;
+        if (!iam_->append_audit({r}, IamDatabase::Commit::durable).ok()) ++failures;
         if (!iam_->create_project(
                      Project{0, "p" + std::to_string(t) + "-" + std::to_string(i), owner, "", {}, {}, {}, 0})
                  .ok())
@@ -1490,7 +1523,7 @@ TEST_F(MetaIamTest, AVersionOneDatabaseIsMigratedWithItsRowsIntact) {
   std::int64_t alice = user("alice");
   std::int64_t p = project("proj", alice);
   EXPECT_EQ((*iam_->get_project(p))->repo_count, 1);
-  ASSERT_TRUE(iam_->append_audit({AuditRecord{}}).ok());
+  ASSERT_TRUE(iam_->append_audit({AuditRecord{}}, IamDatabase::Commit::durable).ok());
   ASSERT_TRUE(db_->record_pulls({{"proj/old", digest, "v1", {}}}).ok());
   EXPECT_EQ((*db_->repository_summary("proj/old"))->pull_count, 1);
   EXPECT_TRUE(db_->integrity_check().ok());
