@@ -11,7 +11,7 @@
 # Measures, for each server: skopeo push and pull MB/s (two image sizes), manifest GET and /v2/
 # requests/s (wrk -c32 -t2), manifest HEAD and blob HEAD requests/s (hey -c 32), blob GET MB/s
 # with 1 and 4 parallel curl clients, push rate of many tiny images (images/s, 4 skopeo
-# processes), and peak RSS (VmHWM).
+# processes) and the server's CPU time per tiny image, and peak RSS (VmHWM).
 # Prints a markdown table and writes it, with the raw numbers, to bench/out/.
 set -euo pipefail
 
@@ -65,6 +65,8 @@ trap cleanup EXIT
 
 note() { printf '>> %s\n' "$*" >&2; }
 now() { date +%s.%N; }
+# cpu_ticks PID: user + system CPU time the process has used, in clock ticks.
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 # calc EXPR: floating-point arithmetic, 2 decimals.
 calc() { awk "BEGIN { printf \"%.2f\", $* }"; }
 
@@ -325,13 +327,17 @@ measure() { # KIND
 
   note "$kind: push $TINY tiny images (4 skopeo processes)"
   figure tiny_rate "push rate, $TINY tiny images (images/s)"
-  local t0 t1
+  local t0 t1 cpu0 cpu1
+  cpu0=$(cpu_ticks "$pid")
   t0=$(now)
   seq 0 $((TINY - 1)) | xargs -P4 -I{} bash -c \
     'n=$(printf "%03d" {}); skopeo copy --quiet --preserve-digests --dest-tls-verify=false "oci:$0:tiny-$n" "docker://$1/bench/tiny:$n"' \
     "$images/tiny$TINY" "$ADDR"
   t1=$(now)
+  cpu1=$(cpu_ticks "$pid")
   R[$kind/tiny_rate]=$(calc "$TINY / ($t1 - $t0)")
+  figure tiny_cpu "server CPU per tiny image pushed (ms, lower is better)"
+  R[$kind/tiny_cpu]=$(calc "($cpu1 - $cpu0) * 1000 / $(getconf CLK_TCK) / $TINY")
   local tags
   tags=$(curl -fsS ${AUTH_HEADER:+-H "$AUTH_HEADER"} "$base/v2/bench/tiny/tags/list?n=10000" | jq '.tags | length')
   [[ "$tags" == "$TINY" ]] || note "$kind: expected $TINY tiny tags, found $tags"
