@@ -1,8 +1,9 @@
 // POST /v2/<name>/blobs/uploads/ (start, monolithic, mount) and
 // GET / PATCH / PUT / DELETE /v2/<name>/blobs/uploads/<id>.
+#include <algorithm>
 #include <charconv>
+#include <cstdint>
 #include <memory>
-#include <vector>
 
 #include "api/oci/handlers.h"
 #include "api/oci/responses.h"
@@ -39,11 +40,15 @@ http::Response blob_created(const std::string& name, const registry::BlobInfo& i
   return response;
 }
 
-// Streams the request body into the upload. The chunk buffer is reused across reads.
+// Streams the request body into the upload. The chunk buffer is reused across reads; it
+// is no larger than a body of known length needs, and is not zero-filled.
 boost::asio::awaitable<registry::Status> stream_body(http::Exchange& exchange, registry::UploadLease& lease) {
-  std::vector<char> buffer(kChunk);
+  constexpr std::uint64_t kSmallest = 4096;
+  const std::size_t size = static_cast<std::size_t>(
+      std::clamp(exchange.request().content_length.value_or(kChunk), kSmallest, std::uint64_t{kChunk}));
+  const auto buffer = std::make_unique_for_overwrite<char[]>(size);
   for (;;) {
-    auto n = co_await exchange.read_body(std::span<char>(buffer.data(), buffer.size()));
+    auto n = co_await exchange.read_body(std::span<char>(buffer.get(), size));
     if (!n) {
       const auto& error = n.error();
       if (error.code == base::Errc::too_large)
@@ -52,7 +57,7 @@ boost::asio::awaitable<registry::Status> stream_body(http::Exchange& exchange, r
                                        error.message);
     }
     if (*n == 0) co_return registry::Status{};
-    if (auto written = lease.append(std::string_view(buffer.data(), *n)); !written) co_return written;
+    if (auto written = lease.append(std::string_view(buffer.get(), *n)); !written) co_return written;
   }
 }
 
