@@ -200,9 +200,9 @@ declare -A LABEL
 # push_mbps KIND LAYOUT REPO: skopeo push of 'multi'; MB/s (10^6 bytes).
 skopeo_push_secs() {
   local t0 t1
-  # Start from an idle disk: otherwise a server that fsyncs (berth) pays for the write-back of
-  # whatever came before (the generated images, the other server's data) and one that does
-  # not (distribution) does not.
+  # Start from an idle disk: both servers fsync a blob before its 201 (distribution's
+  # filesystem driver syncs the upload's data file at commit), and each fsync would otherwise
+  # wait behind the write-back of whatever came before (the pulls, the other server's data).
   sync
   t0=$(now)
   skopeo copy --quiet --preserve-digests --dest-tls-verify=false "oci:$1:multi" "docker://$ADDR/$2" >&2
