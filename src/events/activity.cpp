@@ -80,10 +80,7 @@ std::size_t Activity::dropped() const {
 }
 
 void Activity::run(std::stop_token stop) {
-  // A batch written while more keep coming (a full one) is committed without its own
-  // fsync, so that a slow disk does not hold records in memory while it syncs; the next
-  // batch that is not full, an idle interval, flush() or stop makes them durable.
-  bool unsynced = false;
+  bool unsynced = false;  // a full batch was committed relaxed and is not durable yet
   for (;;) {
     std::vector<meta::AuditRecord> audits;
     std::vector<meta::PullRecord> pulls;

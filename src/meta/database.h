@@ -179,9 +179,9 @@ class Database {
   virtual base::Status add_tag(const std::string& repository, const std::string& digest,
                                const std::string& tag) = 0;
   // Counts pulls: repository pull_count (by each record's `count`) and manifest/tag pull
-  // time (a time only moves forward; the epoch means now). One transaction; pulls of unknown repositories are
-  // skipped. May be committed without its own fsync (a crash of the machine, not of the
-  // process, can lose the last counts).
+  // time (a time only moves forward; the epoch means now). One transaction; pulls of
+  // unknown repositories are skipped. May be committed without its own fsync (a crash of
+  // the machine, not of the process, can lose the last counts).
   virtual base::Status record_pulls(const std::vector<PullRecord>& pulls) = 0;
   // Repositories whose name starts with `prefix` ("" = all) and the total size of the
   // distinct blobs they link plus their manifests (Harbor's statistics and quota usage).
