@@ -9,7 +9,7 @@
 #   --distribution-only  measure docker-registry alone (while berth does not build yet)
 #
 # Measures, for each server: skopeo push and pull MB/s (two image sizes), manifest GET and /v2/
-# requests/s (wrk -c32 -t2), manifest HEAD and blob HEAD requests/s (hey -c 32), blob GET MB/s
+# requests/s (wrk -c32 -t2; with a bearer token, and with basic credentials on every request), manifest HEAD and blob HEAD requests/s (hey -c 32), blob GET MB/s
 # with 1 and 4 parallel curl clients, push rate of many tiny images (images/s, 4 skopeo
 # processes) and the server's CPU time per tiny image, and peak RSS (VmHWM).
 # Prints a markdown table and writes it, with the raw numbers, to bench/out/.
@@ -316,6 +316,13 @@ measure() { # KIND
   R[$kind/hey_blob_head]=$(hey_head_rps "$base/v2/bench/small/blobs/$small_layer")
   figure wrk_v2 "GET /v2/ (req/s)"
   R[$kind/wrk_v2]=$(wrk_rps "$base/v2/")
+  # Clients that send basic credentials on every request (curl, CI scripts, some Helm set-ups).
+  local basic_header
+  basic_header="Authorization: Basic $(printf 'admin:%s' "$BENCH_PASSWORD" | base64 -w0)"
+  figure wrk_v2_basic "GET /v2/ with basic auth (req/s)"
+  R[$kind/wrk_v2_basic]=$(AUTH_HEADER="$basic_header" wrk_rps "$base/v2/")
+  figure wrk_manifest_basic "manifest GET by tag, basic auth (req/s)"
+  R[$kind/wrk_manifest_basic]=$(AUTH_HEADER="$basic_header" wrk_rps "$base/v2/bench/small/manifests/1" "$MANIFEST_ACCEPT")
 
   note "$kind: blob GET"
   local big_size

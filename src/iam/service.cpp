@@ -3,7 +3,9 @@
 // (service_users.cpp, service_projects.cpp, service_robots.cpp, service_sessions.cpp).
 #include "iam/service.h"
 
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
+#include <openssl/params.h>
 
 #include <algorithm>
 #include <array>
@@ -18,27 +20,52 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-constexpr std::size_t kMaxCacheEntries = 100000;
 constexpr std::size_t kMaxThrottledAddresses = 100000;
 
-// Cache key for verified credentials: HMAC-SHA256 under a per-process key, so that the
-// cache never holds anything a password could be read or guessed back from.
-std::string credential_key(const std::string& hmac_key, std::string_view name, std::string_view password) {
-  std::string message;
-  message.reserve(name.size() + 1 + password.size());
-  message.append(name);
-  message.push_back('\0');
-  message.append(password);
-  std::array<unsigned char, 32> mac{};
-  std::size_t mac_size = 0;
-  if (EVP_Q_mac(nullptr, "HMAC", nullptr, "SHA256", nullptr, hmac_key.data(), hmac_key.size(),
-                reinterpret_cast<const unsigned char*>(message.data()), message.size(), mac.data(),
-                mac.size(), &mac_size) == nullptr) {
-    return {};
+// Cache keys for verified credentials: HMAC-SHA256 of name and password under a random
+// per-process key, so that the cache never holds anything a password could be read or
+// guessed back from. The keyed HMAC state is made once; each key costs a copy of it.
+class CredentialKeys {
+ public:
+  CredentialKeys() {
+    const std::string secret = base::random_hex(32);
+    EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+    keyed_ = mac != nullptr ? EVP_MAC_CTX_new(mac) : nullptr;
+    EVP_MAC_free(mac);
+    char digest[] = "SHA256";
+    const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+                                 OSSL_PARAM_construct_end()};
+    if (keyed_ != nullptr && EVP_MAC_init(keyed_, reinterpret_cast<const unsigned char*>(secret.data()),
+                                          secret.size(), params) != 1) {
+      EVP_MAC_CTX_free(keyed_);
+      keyed_ = nullptr;
+    }
   }
-  OPENSSL_cleanse(message.data(), message.size());
-  return std::string(reinterpret_cast<const char*>(mac.data()), mac_size);
-}
+  ~CredentialKeys() { EVP_MAC_CTX_free(keyed_); }
+  CredentialKeys(const CredentialKeys&) = delete;
+  CredentialKeys& operator=(const CredentialKeys&) = delete;
+
+  // The key of (name, password); empty when OpenSSL fails (nothing is cached then).
+  std::string of(std::string_view name, std::string_view password) const {
+    if (keyed_ == nullptr) return {};
+    EVP_MAC_CTX* ctx = EVP_MAC_CTX_dup(keyed_);
+    if (ctx == nullptr) return {};
+    std::array<unsigned char, 32> mac{};
+    std::size_t size = 0;
+    const unsigned char separator = 0;
+    const bool ok =
+        EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(name.data()), name.size()) == 1 &&
+        EVP_MAC_update(ctx, &separator, 1) == 1 &&
+        EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(password.data()), password.size()) == 1 &&
+        EVP_MAC_final(ctx, mac.data(), &size, mac.size()) == 1;
+    EVP_MAC_CTX_free(ctx);
+    if (!ok) return {};
+    return std::string(reinterpret_cast<const char*>(mac.data()), size);
+  }
+
+ private:
+  EVP_MAC_CTX* keyed_ = nullptr;
+};
 
 std::int64_t unix_now() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -109,10 +136,12 @@ struct Service::Caches {
     V value;
     Clock::time_point expires;
   };
+  explicit Caches(std::size_t bound) : max_entries(bound) {}
+  const std::size_t max_entries;
   std::mutex mutex;
   std::uint64_t generation = 0;
-  std::string hmac_key = base::random_hex(32);
-  std::unordered_map<std::string, Entry<Principal>> credentials;  // credential_key -> principal
+  const CredentialKeys credential_keys;
+  std::unordered_map<std::string, Entry<Principal>> credentials;  // credential key -> principal
   std::unordered_map<std::string, Entry<Principal>> principals;   // name -> principal
   std::unordered_map<std::string, Entry<std::optional<meta::Project>>> projects;  // name -> project
   std::unordered_map<std::string, Entry<std::optional<meta::Role>>> roles;        // "<user id>/<project id>"
@@ -134,7 +163,7 @@ struct Service::Caches {
            std::uint64_t read_generation, std::chrono::seconds ttl) {
     std::lock_guard lock(mutex);
     if (read_generation != generation) return;
-    if (map.size() >= kMaxCacheEntries) map.clear();
+    if (map.size() >= max_entries) map.clear();
     map.insert_or_assign(key, Entry<V>{std::move(value), Clock::now() + ttl});
   }
 
@@ -173,7 +202,7 @@ struct Service::Caches {
     std::string key_;
     std::shared_ptr<std::mutex> lock_;
   };
-  std::unordered_map<std::string, std::shared_ptr<std::mutex>> checking;  // credential_key -> lock
+  std::unordered_map<std::string, std::shared_ptr<std::mutex>> checking;  // credential key -> lock
 
   void clear() {
     std::lock_guard lock(mutex);
@@ -201,7 +230,7 @@ Service::Service(meta::IamDatabase& db, meta::Database& registry, events::Activi
       registry_(registry),
       activity_(activity),
       options_(std::move(options)),
-      caches_(std::make_unique<Caches>()),
+      caches_(std::make_unique<Caches>(std::max<std::size_t>(1, options_.max_cache_entries))),
       throttle_(std::make_unique<Throttle>()) {}
 
 Service::~Service() = default;
@@ -260,7 +289,7 @@ Result<Principal> Service::authenticate(std::string_view name, std::string_view 
     }
   }
 
-  std::string key = credential_key(caches_->hmac_key, name, password);
+  std::string key = caches_->credential_keys.of(name, password);
   std::optional<Caches::Checking> checking;
   if (!key.empty()) {
     if (auto cached = caches_->get(caches_->credentials, key)) return *cached;
@@ -332,6 +361,18 @@ Result<Principal> Service::authenticate(std::string_view name, std::string_view 
   audit(caller, "login", "login", principal->name, "", true);
   if (!key.empty()) caches_->put(caches_->credentials, key, *principal, generation, ttl);
   return *principal;
+}
+
+std::optional<Principal> Service::cached_authentication(std::string_view name, std::string_view password,
+                                                        const std::string& client_ip) {
+  {
+    std::lock_guard lock(throttle_->mutex);
+    auto it = throttle_->addresses.find(client_ip);
+    if (it != throttle_->addresses.end() && Clock::now() < it->second.locked_until) return std::nullopt;
+  }
+  std::string key = caches_->credential_keys.of(name, password);
+  if (key.empty()) return std::nullopt;
+  return caches_->get(caches_->credentials, key);
 }
 
 Result<Principal> Service::principal_by_name(std::string_view name) {

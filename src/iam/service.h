@@ -60,6 +60,8 @@ using Status = base::Result<void, Error>;
 struct Options {
   PasswordPolicy password_policy;
   std::chrono::seconds cache_ttl{30};
+  // Entries per cache (credentials, principals, projects, roles); a full cache starts over.
+  std::size_t max_cache_entries = 100000;
   int max_failed_logins = 5;
   std::chrono::seconds failure_window{300};
   std::chrono::seconds lockout{300};
@@ -182,6 +184,10 @@ class Service {
   std::optional<bool> allowed_if_cached(const Principal& principal, std::string_view project,
                                         std::string_view resource, std::string_view action);
   std::optional<Principal> cached_principal(std::string_view name);
+  // The principal of credentials that authenticate() verified recently (the credential
+  // cache), unless the address is locked out: nullopt means "ask authenticate()".
+  std::optional<Principal> cached_authentication(std::string_view name, std::string_view password,
+                                                 const std::string& client_ip);
   std::optional<std::optional<meta::Project>> cached_project(std::string_view name);
 
   // --- users ------------------------------------------------------------------------

@@ -671,6 +671,74 @@ TEST_F(AuthRegistryTest, RemovedMemberIsRefusedAtOnceEvenWithAValidToken) {
   EXPECT_TRUE(granted_actions(token({push_scope(repo)}, developer.get()), repo).empty());
 }
 
+// A mount (POST ?mount=&from=) also reads the source repository: its challenge names the
+// source's pull scope too, one token for both scopes makes the mount happen, and a token
+// without the source's pull gets a new challenge when the principal could pull there (the
+// official conformance suite's cross-mount tests follow exactly this flow).
+TEST_F(AuthRegistryTest, MountChallengeNamesTheSourceRepositoryToo) {
+  const std::string source = project_with_image() + "/app";
+  const std::string target_project = unique_name("t");
+  ASSERT_GT(create_project(target_project), 0);
+  const std::string target = target_project + "/app";
+  const std::string mount =
+      with_query(with_query(uploads_path(target), "mount", image_.layers[0].digest), "from", source);
+  const std::string both = push_scope(target) + " " + pull_scope(source);
+
+  auto anon = anonymous();
+  Response unauthenticated = anon->post(mount, "");
+  EXPECT_TRUE(IsOciError(unauthenticated, 401, {"UNAUTHORIZED"}));
+  EXPECT_EQ(challenge_of(unauthenticated)["scope"], both) << unauthenticated;
+
+  const std::string target_only = token({push_scope(target)});
+  Response narrow = anon->post(mount, "", bearer(target_only));
+  EXPECT_TRUE(IsOciError(narrow, 401, {"UNAUTHORIZED"}));
+  EXPECT_EQ(challenge_of(narrow)["scope"], both) << narrow;
+
+  const std::string covering = token({both});
+  EXPECT_EQ(granted_actions(covering, source), std::vector<std::string>{"pull"});
+  Response mounted = anon->post(mount, "", bearer(covering));
+  EXPECT_EQ(mounted.status, 201) << mounted;
+  EXPECT_EQ(mounted.header("Location"), blob_path(target, image_.layers[0].digest));
+  EXPECT_EQ(anon->get(blob_path(target, image_.layers[0].digest), bearer(covering)).status, 200);
+
+  // Someone who may push to the target but not read the source: an ordinary upload, no
+  // challenge that a new token could not satisfy.
+  auto developer = member_client(target_project, HarborRole::developer);
+  const std::string dev_token = token({both}, developer.get());
+  EXPECT_TRUE(granted_actions(dev_token, source).empty());
+  const std::string other_layer_mount =
+      with_query(with_query(uploads_path(target), "mount", image_.config.digest), "from", source);
+  Response fallback = anon->post(other_layer_mount, "", bearer(dev_token));
+  EXPECT_EQ(fallback.status, 202) << fallback;
+  Response basic_fallback = developer->post(other_layer_mount, "");
+  EXPECT_EQ(basic_fallback.status, 202) << basic_fallback;
+}
+
+// Requests with basic credentials skip the password check once the credentials were
+// verified, but a changed password or a deleted user is refused on the very next request.
+TEST_F(AuthRegistryTest, BasicCredentialsStopWorkingAtOnceWhenThePasswordChangesOrTheUserGoes) {
+  const std::string project = project_with_image();
+  const std::string repo = project + "/app";
+  const std::string user = unique_name("basic");
+  const std::int64_t id = create_user(user);
+  add_member(project, user, HarborRole::developer);
+  auto as_user = client_as(user, kUserPassword);
+  for (int i = 0; i < 3; ++i) ASSERT_EQ(pull_manifest(*as_user, repo, "v1").status, 200);
+
+  const std::string next = "Changed-Pass-2";
+  Response changed =
+      as_user->put(std::string(kApi) + "/users/" + std::to_string(id) + "/password",
+                   json::serialize(json::object{{"old_password", kUserPassword}, {"new_password", next}}),
+                   {{"Content-Type", "application/json"}});
+  ASSERT_EQ(changed.status, 200) << changed;
+  EXPECT_EQ(pull_manifest(*as_user, repo, "v1").status, 401);
+  auto with_new = client_as(user, next);
+  for (int i = 0; i < 3; ++i) ASSERT_EQ(pull_manifest(*with_new, repo, "v1").status, 200);
+
+  ASSERT_EQ(client().del(std::string(kApi) + "/users/" + std::to_string(id)).status, 200);
+  EXPECT_EQ(pull_manifest(*with_new, repo, "v1").status, 401);
+}
+
 TEST_F(AuthRegistryTest, CatalogIsForAdministratorsOnly) {
   ASSERT_TRUE(push_image(client(), unique_repo(), "v1", image_));
   EXPECT_EQ(client().get("/v2/_catalog").status, 200);

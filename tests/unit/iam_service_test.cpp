@@ -314,5 +314,90 @@ TEST_F(IamServiceTest, ExpiredRobotIsRefused) {
   EXPECT_FALSE(service_->authenticate(created->robot.name, created->secret, "10.0.0.6"));
 }
 
+// The credential cache lets a request with basic credentials skip the password check:
+// it answers only for credentials verified before, and forgets them at once when they
+// stop being valid.
+TEST_F(IamServiceTest, CachedAuthenticationAnswersOnlyForVerifiedCredentials) {
+  make_user("cache");
+  EXPECT_FALSE(service_->cached_authentication("cache", "User-Password-1", "10.0.0.2"));
+  login("cache");
+  auto cached = service_->cached_authentication("cache", "User-Password-1", "10.0.0.2");
+  ASSERT_TRUE(cached);
+  EXPECT_EQ(cached->name, "cache");
+  EXPECT_FALSE(service_->cached_authentication("cache", "User-Password-2", "10.0.0.2"));
+  EXPECT_FALSE(service_->cached_authentication("cachex", "User-Password-1", "10.0.0.2"));
+}
+
+TEST_F(IamServiceTest, CachedCredentialsAreDroppedWhenThePasswordChanges) {
+  auto user = make_user("mover");
+  Principal p = login("mover");
+  ASSERT_TRUE(service_->cached_authentication("mover", "User-Password-1", "10.0.0.2"));
+  ASSERT_TRUE(
+      service_->change_password(Caller{p, "10.0.0.2"}, user.id, "User-Password-1", "User-Password-2"));
+  EXPECT_FALSE(service_->cached_authentication("mover", "User-Password-1", "10.0.0.2"));
+  EXPECT_FALSE(service_->authenticate("mover", "User-Password-1", "10.0.0.2"));
+  EXPECT_TRUE(service_->authenticate("mover", "User-Password-2", "10.0.0.2"));
+}
+
+TEST_F(IamServiceTest, CachedCredentialsAreDroppedWhenTheUserIsDeleted) {
+  auto user = make_user("leaver");
+  login("leaver");
+  ASSERT_TRUE(service_->cached_authentication("leaver", "User-Password-1", "10.0.0.2"));
+  ASSERT_TRUE(service_->delete_user(admin_, user.id));
+  EXPECT_FALSE(service_->cached_authentication("leaver", "User-Password-1", "10.0.0.2"));
+}
+
+TEST_F(IamServiceTest, CachedRobotSecretsAreDroppedWhenTheRobotIsDisabledOrDeleted) {
+  make_project("bots", false);
+  std::vector<RobotSecret> robots;
+  for (const char* name : {"a", "b"}) {
+    NewRobot robot;
+    robot.name = name;
+    robot.level = "project";
+    robot.permissions = {{"bots", std::string(resource::repository), std::string(action::pull)}};
+    auto created = service_->create_robot(admin_, robot);
+    ASSERT_TRUE(created) << created.error().message;
+    ASSERT_TRUE(service_->authenticate(created->robot.name, created->secret, "10.0.0.5"));
+    ASSERT_TRUE(service_->cached_authentication(created->robot.name, created->secret, "10.0.0.5"));
+    robots.push_back(*created);
+  }
+  RobotUpdate disable;
+  disable.disabled = true;
+  ASSERT_TRUE(service_->update_robot(admin_, robots[0].robot.id, disable));
+  EXPECT_FALSE(service_->cached_authentication(robots[0].robot.name, robots[0].secret, "10.0.0.5"));
+  ASSERT_TRUE(service_->authenticate(robots[1].robot.name, robots[1].secret, "10.0.0.5"));
+  ASSERT_TRUE(service_->delete_robot(admin_, robots[1].robot.id));
+  EXPECT_FALSE(service_->cached_authentication(robots[1].robot.name, robots[1].secret, "10.0.0.5"));
+}
+
+TEST_F(IamServiceTest, CachedCredentialsDoNotPassALockout) {
+  make_user("locked");
+  auto ok = service_->authenticate("locked", "User-Password-1", "10.0.0.9");
+  ASSERT_TRUE(ok);
+  for (int i = 0; i < 3; ++i) EXPECT_FALSE(service_->authenticate("locked", "wrong", "10.0.0.9"));
+  EXPECT_FALSE(service_->cached_authentication("locked", "User-Password-1", "10.0.0.9"));
+  EXPECT_TRUE(service_->cached_authentication("locked", "User-Password-1", "10.0.0.10"));
+}
+
+TEST_F(IamServiceTest, CachedCredentialsExpireAndTheCacheIsBounded) {
+  Options options;
+  options.cache_ttl = std::chrono::seconds(1);
+  options.max_cache_entries = 2;
+  Service service(*db_.iam, *db_.registry, *activity_, options);
+  for (const char* name : {"u1", "u2", "u3"}) make_user(name);
+  ASSERT_TRUE(service.authenticate("u1", "User-Password-1", "10.0.0.2"));
+  ASSERT_TRUE(service.authenticate("u2", "User-Password-1", "10.0.0.2"));
+  ASSERT_TRUE(service.cached_authentication("u1", "User-Password-1", "10.0.0.2"));
+  ASSERT_TRUE(service.cached_authentication("u2", "User-Password-1", "10.0.0.2"));
+  ASSERT_TRUE(service.authenticate("u3", "User-Password-1", "10.0.0.2"));
+  int held = 0;
+  for (const char* name : {"u1", "u2", "u3"})
+    if (service.cached_authentication(name, "User-Password-1", "10.0.0.2")) ++held;
+  EXPECT_LE(held, 2);
+  EXPECT_TRUE(service.cached_authentication("u3", "User-Password-1", "10.0.0.2"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  EXPECT_FALSE(service.cached_authentication("u3", "User-Password-1", "10.0.0.2"));
+}
+
 }  // namespace
 }  // namespace berth::iam

@@ -1,5 +1,7 @@
 #include "api/auth/authenticate.h"
 
+#include <openssl/crypto.h>
+
 #include <boost/json.hpp>
 
 #include "base/base64.h"
@@ -41,10 +43,19 @@ std::string scope_of(const Need& need) {
       return {};
     case Need::Kind::catalog:
       return "registry:catalog:*";
-    case Need::Kind::repository:
-      return "repository:" + need.repository + ":" + (need.action == "push" ? "pull,push" : need.action);
+    case Need::Kind::repository: {
+      std::string scope =
+          "repository:" + need.repository + ":" + (need.action == "push" ? "pull,push" : need.action);
+      if (!need.mount_from.empty()) scope += " repository:" + need.mount_from + ":pull";
+      return scope;
+    }
   }
   return {};
+}
+
+// The pull on a mount's source repository that a request also asks for.
+Need mount_source(const Need& need) {
+  return Need{Need::Kind::repository, need.mount_from, "pull", {}};
 }
 
 std::string_view project_of(std::string_view repository) {
@@ -63,6 +74,44 @@ bool token_covers(const std::vector<iam::Access>& access, const Need& need) {
       if (action == need.action || action == "*") return true;
   }
   return false;
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+// An Authorization header split into its scheme and credentials.
+struct Authorization {
+  std::string_view scheme;
+  std::string_view credentials;
+};
+Authorization split_authorization(std::string_view value) {
+  auto space = value.find(' ');
+  Authorization out{value.substr(0, space), {}};
+  if (space != std::string_view::npos) out.credentials = value.substr(space + 1);
+  while (!out.credentials.empty() && out.credentials.front() == ' ') out.credentials.remove_prefix(1);
+  return out;
+}
+
+// "user:password" of Basic credentials; nullopt when they are not base64 of that form.
+struct BasicCredentials {
+  BasicCredentials(std::string text, std::size_t at) : decoded(std::move(text)), colon(at) {}
+  BasicCredentials(BasicCredentials&&) = default;
+  BasicCredentials& operator=(BasicCredentials&&) = default;
+  ~BasicCredentials() { OPENSSL_cleanse(decoded.data(), decoded.size()); }
+  std::string decoded;  // wiped when done with
+  std::size_t colon = 0;
+  std::string_view name() const { return std::string_view(decoded).substr(0, colon); }
+  std::string_view password() const { return std::string_view(decoded).substr(colon + 1); }
+};
+std::optional<BasicCredentials> decode_basic(std::string_view credentials) {
+  auto decoded = base::base64_decode(credentials);
+  if (!decoded) return std::nullopt;
+  auto colon = decoded->find(':');
+  if (colon == std::string::npos) return std::nullopt;
+  return BasicCredentials{std::move(*decoded), colon};
 }
 
 }  // namespace
@@ -121,27 +170,14 @@ Decision Authenticator::identify(const http::Request& request) {
   Decision decision;
   auto header = request.headers.get("Authorization");
   if (!header) return decision;
-  std::string_view value = *header;
-  auto space = value.find(' ');
-  std::string_view scheme = value.substr(0, space);
-  std::string_view credentials =
-      space == std::string_view::npos ? std::string_view() : value.substr(space + 1);
-  while (!credentials.empty() && credentials.front() == ' ') credentials.remove_prefix(1);
-  auto iequals = [](std::string_view a, std::string_view b) {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-             return std::tolower(static_cast<unsigned char>(x)) ==
-                    std::tolower(static_cast<unsigned char>(y));
-           });
-  };
+  auto [scheme, credentials] = split_authorization(*header);
   if (iequals(scheme, "Basic")) {
-    auto decoded = base::base64_decode(credentials);
-    auto colon = decoded ? decoded->find(':') : std::string::npos;
-    if (colon == std::string::npos) {
+    auto basic = decode_basic(credentials);
+    if (!basic) {
       decision.refusal = challenge(request, Need{}, "malformed basic credentials", false);
       return decision;
     }
-    auto principal = iam_.authenticate(std::string_view(*decoded).substr(0, colon),
-                                       std::string_view(*decoded).substr(colon + 1), request.remote_address);
+    auto principal = iam_.authenticate(basic->name(), basic->password(), request.remote_address);
     if (!principal) {
       if (principal.error().code == iam::Error::Code::too_many_requests) {
         decision.refusal = oci_error(ErrorCode::too_many_requests, principal.error().message);
@@ -185,10 +221,17 @@ Decision Authenticator::authorize_now(const http::Request& request, const Need& 
 std::optional<Decision> Authenticator::authorize_cached(const http::Request& request, const Need& need) {
   iam::Principal principal;
   if (auto header = request.headers.get("Authorization")) {
-    std::string_view value = *header;
-    if (value.size() < 7 || !(value.starts_with("Bearer ") || value.starts_with("bearer ")))
-      return std::nullopt;
-    std::string token(value.substr(7));
+    auto [scheme, credentials] = split_authorization(*header);
+    if (iequals(scheme, "Basic")) {
+      // Credentials verified recently: no password check, no hop to the blocking pool.
+      auto basic = decode_basic(credentials);
+      if (!basic) return std::nullopt;
+      auto cached = iam_.cached_authentication(basic->name(), basic->password(), request.remote_address);
+      if (!cached) return std::nullopt;
+      return check(request, need, std::move(*cached), true);
+    }
+    if (!iequals(scheme, "Bearer")) return std::nullopt;
+    std::string token(credentials);
     std::optional<iam::TokenClaims> claims;
     {
       std::lock_guard lock(tokens_->mutex);
@@ -255,7 +298,22 @@ std::optional<Decision> Authenticator::check(const http::Request& request, const
       cache_only ? iam_.allowed_if_cached(who, project, iam::resource::repository, need.action)
                  : iam_.allowed(who, project, iam::resource::repository, need.action);
   if (!held) return std::nullopt;
-  if (*held && (!who.token_access || token_covers(*who.token_access, need))) return decision;
+  if (*held && (!who.token_access || token_covers(*who.token_access, need))) {
+    if (need.mount_from.empty() || !who.token_access || token_covers(*who.token_access, mount_source(need)))
+      return decision;
+    // The token covers the upload but not the pull of the mount's source. When the principal
+    // may pull there, a new token would let the blob be mounted: challenge for both scopes
+    // (as distribution does). Otherwise the mount is simply not done (an ordinary upload).
+    std::string_view source_project = project_of(need.mount_from);
+    if (source_project.empty()) return decision;
+    std::optional<bool> may_pull =
+        cache_only ? iam_.allowed_if_cached(who, source_project, iam::resource::repository, "pull")
+                   : iam_.allowed(who, source_project, iam::resource::repository, "pull");
+    if (!may_pull) return std::nullopt;
+    if (*may_pull)
+      decision.refusal = challenge(request, need, "the token does not cover the mount's source", false);
+    return decision;
+  }
   if (who.anonymous()) {
     decision.refusal = challenge(request, need, "authentication required", false);
     return decision;

@@ -38,6 +38,9 @@ struct Need {
   Kind kind = Kind::base;
   std::string repository;
   std::string action;  // "pull", "push" or "delete"
+  // A blob mount's source (`from`): the request also reads this repository. Challenges name
+  // its pull scope too, so that one token covers the mount.
+  std::string mount_from;
 };
 
 // The outcome of authorizing a request: the principal, or the response to send instead.

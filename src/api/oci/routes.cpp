@@ -66,7 +66,8 @@ Parsed parse_path(std::string_view path) {
 }
 
 // What the request needs to be allowed: reads need pull, writes push, deletes delete.
-auth::Need need_of(const Parsed& parsed, http::Method method) {
+auth::Need need_of(const Parsed& parsed, const http::Request& request) {
+  const http::Method method = request.method;
   auth::Need need;
   switch (parsed.resource) {
     case Resource::base:
@@ -86,6 +87,13 @@ auth::Need need_of(const Parsed& parsed, http::Method method) {
               : "pull";
       break;
     case Resource::upload_start:
+      // A mount (POST ?mount=<digest>&from=<repository>) also reads the source repository.
+      if (auto from = request.query_param("from"); from && request.query_param("mount") &&
+                                                   *from != parsed.route.name &&
+                                                   registry::Registry::check_name(*from))
+        need.mount_from = std::move(*from);
+      need.action = "push";
+      break;
     case Resource::upload:
       need.action = "push";
       break;
@@ -109,7 +117,7 @@ boost::asio::awaitable<http::Response> dispatch(Context& context, http::Exchange
     if (auto valid = registry::Registry::check_name(parsed.route.name); !valid)
       co_return error_response(valid.error());
   }
-  auto decision = co_await context.auth.authorize(exchange, need_of(parsed, exchange.request().method));
+  auto decision = co_await context.auth.authorize(exchange, need_of(parsed, exchange.request()));
   if (decision.refusal) co_return std::move(*decision.refusal);
   parsed.route.principal = std::move(decision.principal);
   switch (parsed.resource) {

@@ -111,7 +111,7 @@ Awaitable start(Context& context, http::Exchange& exchange, const Route& route) 
   if (mount && from) {
     std::optional<registry::BlobInfo> mounted;
     // The blob is shared only from a repository the principal may pull from.
-    auth::Need source{auth::Need::Kind::repository, *from, "pull"};
+    auth::Need source{auth::Need::Kind::repository, *from, "pull", {}};
     co_await exchange.run_blocking([&] {
       if (context.auth.permits(route.principal, source))
         mounted = context.registry.mount_blob(route.name, *from, *mount);
