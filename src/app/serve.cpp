@@ -13,6 +13,7 @@
 #include "app/commands.h"
 #include "app/identity.h"
 #include "app/storage.h"
+#include "artifact/inspector.h"
 #include "base/log.h"
 #include "http/middleware.h"
 #include "http/router.h"
@@ -208,14 +209,13 @@ int serve(const Config& config) {
     BERTH_LOG_ERROR("cannot register the scan jobs: {}", s.error().message);
     return 2;
   }
-  policy::PullGate pull_gate(iam, *storage->scans);
+  policy::SignatureGate signature_gate(*storage->metadata, *storage->blobs);
+  policy::PullGate pull_gate(iam, *storage->scans, &signature_gate);
   api::oci::Options oci_options;
   oci_options.pull_policy_may_apply = [&pull_gate](const std::string& repository) {
     return pull_gate.may_apply(repository);
   };
-  oci_options.pull_gate = [&pull_gate](const std::string& repository, const std::string& digest) {
-    return pull_gate.check(repository, digest);
-  };
+  oci_options.pull_gate = [&pull_gate](const policy::PullCheck& pull) { return pull_gate.check(pull); };
   // Scan on push (project metadata auto_scan; auto_sbom_generation adds an SBOM).
   oci_options.on_manifest_pushed = [&iam, &scanner](const std::string& repository,
                                                     const std::string& digest) {
@@ -243,6 +243,9 @@ int serve(const Config& config) {
   rest.scanner = &scanner;
   rest.scans = storage->scans.get();
   rest.scheduler = &scheduler;
+  artifact::Inspector artifacts(registry);
+  rest.artifacts = &artifacts;
+  rest.labels = storage->labels.get();
 
   const std::string registry_denied =
       R"({"errors":[{"code":"DENIED","message":"requests from this address are not allowed"}]})";

@@ -36,6 +36,7 @@ base::Result<Storage> open_storage(const std::string& data_dir) {
   storage.iam = std::move(metadata->iam);
   storage.jobs = std::move(metadata->jobs);
   storage.scans = std::move(metadata->scans);
+  storage.labels = std::move(metadata->labels);
   return storage;
 }
 

@@ -10,6 +10,7 @@
 #include "base/log.h"
 #include "iam/permissions.h"
 #include "iam/service.h"
+#include "oci/cosign.h"
 
 namespace berth::iam {
 namespace {
@@ -88,6 +89,12 @@ Result<std::map<std::string, std::string>> normalize_metadata(
       auto flag = parse_bool(value);
       if (!flag) return error(Error::Code::bad_request, "invalid value of " + key + ": " + value);
       out[key] = *flag ? "true" : "false";
+    } else if (key == "cosign_public_keys") {
+      // Berth's: the PEM public keys that cosign signatures must verify against.
+      if (auto keys = oci::cosign::PublicKeys::parse(value); !keys)
+        return error(Error::Code::bad_request,
+                     "invalid value of cosign_public_keys: " + keys.error().message);
+      out[key] = value;
     } else if (key == "severity") {
       std::string lower = value;
       std::transform(lower.begin(), lower.end(), lower.begin(),

@@ -29,6 +29,10 @@ struct ManifestRecord {
   std::string subject;           // digest of the subject manifest, empty if none
   std::string annotations_json;  // JSON object of the manifest's annotations ("" if none)
   TimePoint created;
+  // When this manifest is an accessory (a signature, an SBOM, any referrer) of another
+  // artifact of the repository: that artifact's digest and Harbor's accessory type.
+  std::string accessory_of;
+  std::string accessory_type;
 };
 
 // What a manifest references inside its repository.
@@ -129,9 +133,11 @@ class Database {
   // Digest the tag points at, if any.
   virtual base::Result<std::optional<std::string>> resolve_tag(const std::string& repository,
                                                                const std::string& tag) = 0;
-  // Deletes the manifest, its references and every tag pointing at it.
-  // Errors: not_found.
-  virtual base::Status delete_manifest(const std::string& repository, const std::string& digest) = 0;
+  // Deletes the manifest, its references and every tag pointing at it, and in the same
+  // transaction its accessories (and theirs, recursively). Returns the digests deleted, the
+  // manifest's first. Errors: not_found.
+  virtual base::Result<std::vector<std::string>> delete_manifest(const std::string& repository,
+                                                                 const std::string& digest) = 0;
   // Deletes one tag (the manifest stays). Errors: not_found.
   virtual base::Status delete_tag(const std::string& repository, const std::string& tag) = 0;
   // Tags of a repository in lexical order. Errors: not_found if the repository is unknown.
@@ -144,6 +150,11 @@ class Database {
   virtual base::Result<std::vector<std::string>> list_repositories(const Page& page) = 0;
   // True if the repository has ever been created (by a push or a mount).
   virtual base::Result<bool> repository_exists(const std::string& repository) = 0;
+  // Accessories of the artifact `digest` in `repository` (manifests whose accessory_of is
+  // `digest`), oldest first, paged by `query`'s offset and limit (no filters or sorts).
+  virtual base::Result<Listing<ArtifactRecord>> list_accessories(const std::string& repository,
+                                                                 const std::string& digest,
+                                                                 const ListQuery& query) = 0;
   // Manifests in `repository` whose subject is `digest`.
   virtual base::Result<std::vector<ManifestRecord>> referrers(const std::string& repository,
                                                               const std::string& digest) = 0;
@@ -165,7 +176,8 @@ class Database {
   // Deletes the repository with its manifests, tags and blob links (blobs stay for
   // gc). Errors: not_found.
   virtual base::Status delete_repository(const std::string& repository) = 0;
-  // Manifests of a repository with their tags. Fields: digest (exact), media_type,
+  // Manifests of a repository with their tags, accessories left out (as Harbor lists them;
+  // they are listed with their subject). Fields: digest (exact), media_type,
   // artifact_type (exact/fuzzy), tags (exact: a tag name, "*" = tagged, "nil" = untagged;
   // fuzzy on tag names), push_time (range, unix seconds). Sort: push_time (default
   // -push_time), pull_time, size. Errors: not_found if the repository is unknown.

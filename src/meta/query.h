@@ -11,15 +11,15 @@
 namespace berth::meta {
 
 // One condition of a listing, as Harbor's q= syntax states it (`k=v`, `k=~v`,
-// `k=[a~b]`, `k={a b c}`).
+// `k=[a~b]`, `k={a b c}` any of them, `k=(a b c)` all of them).
 struct Filter {
-  enum class Kind { exact, fuzzy, range, any_of };
+  enum class Kind { exact, fuzzy, range, any_of, all_of };
   std::string field;
   Kind kind = Kind::exact;
   std::string value;               // exact, fuzzy (substring, case-insensitive)
   std::optional<std::string> low;  // range: inclusive bounds; either may be absent
   std::optional<std::string> high;
-  std::vector<std::string> values;  // any_of
+  std::vector<std::string> values;  // any_of, all_of
 };
 
 struct ListQuery {

@@ -8,6 +8,7 @@
 #include "meta/database.h"
 #include "meta/iam_database.h"
 #include "meta/job_database.h"
+#include "meta/label_database.h"
 #include "meta/scan_database.h"
 
 namespace berth::meta {
@@ -19,6 +20,7 @@ struct SqliteMetadata {
   std::unique_ptr<IamDatabase> iam;
   std::unique_ptr<JobDatabase> jobs;    // the job queue and schedules
   std::unique_ptr<ScanDatabase> scans;  // scan results and CVE allowlists
+  std::unique_ptr<LabelDatabase> labels;
 };
 
 // Opens (creating if needed) the SQLite database at `path` in WAL mode and applies

@@ -120,6 +120,8 @@ ManifestRecord manifest_from_row(const Statement& stmt) {
   m.subject = stmt.is_null(5) ? std::string() : stmt.text(5);
   m.annotations_json = stmt.text(6);
   m.created = from_millis(stmt.int64(7));
+  m.accessory_of = stmt.is_null(8) ? std::string() : stmt.text(8);
+  m.accessory_type = stmt.is_null(9) ? std::string() : stmt.text(9);
   return m;
 }
 
@@ -278,13 +280,21 @@ Status SqliteDatabase::put_manifest(const ManifestRecord& manifest, const Manife
     if (auto s = link(c, *repo, manifest.digest); !s) return s;
     auto subject = manifest.subject.empty() ? std::optional<std::string_view>()
                                             : std::optional<std::string_view>(manifest.subject);
-    // An existing row for this digest is kept as it is (same content, same metadata).
+    auto optional_text = [](const std::string& text) {
+      return text.empty() ? std::optional<std::string_view>() : std::optional<std::string_view>(text);
+    };
+    // An existing row for this digest is kept as it is (same content, same metadata), but
+    // for becoming an accessory (pushed again under a cosign signature tag).
     if (auto s =
             c.run("INSERT INTO manifests(repository_id, digest, media_type, artifact_type, size, subject, "
-                  "annotations, created_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
-                  "ON CONFLICT(repository_id, digest) DO NOTHING",
+                  "annotations, created_at, accessory_of, accessory_type) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, "
+                  "?8, ?9, ?10) "
+                  "ON CONFLICT(repository_id, digest) DO UPDATE SET "
+                  "accessory_of = coalesce(accessory_of, excluded.accessory_of), "
+                  "accessory_type = coalesce(accessory_type, excluded.accessory_type)",
                   *repo, manifest.digest, manifest.media_type, manifest.artifact_type, manifest.size, subject,
-                  manifest.annotations_json, millis_or_now(manifest.created));
+                  manifest.annotations_json, millis_or_now(manifest.created),
+                  optional_text(manifest.accessory_of), optional_text(manifest.accessory_type));
         !s) {
       return s;
     }
@@ -326,27 +336,47 @@ Result<std::optional<std::string>> SqliteDatabase::resolve_tag(const std::string
   });
 }
 
-Status SqliteDatabase::delete_manifest(const std::string& repository, const std::string& digest) {
-  return core_->write("delete_manifest", [&](Connection& c) -> Status {
+Result<std::vector<std::string>> SqliteDatabase::delete_manifest(const std::string& repository,
+                                                                 const std::string& digest) {
+  return core_->write("delete_manifest", [&](Connection& c) -> Result<std::vector<std::string>> {
     auto repo = find_repository(c, repository);
     if (!repo) return std::move(repo).error();
     auto not_found = [&] {
       return base::make_error(Errc::not_found, "manifest " + digest + " not found in " + repository);
     };
     if (!*repo) return not_found();
-    std::int64_t id = **repo;
-    if (auto s = c.run("DELETE FROM tags WHERE repository_id = ?1 AND digest = ?2", id, digest); !s) return s;
-    if (auto s = c.run("DELETE FROM manifest_references WHERE repository_id = ?1 AND manifest_digest = ?2",
-                       id, digest);
-        !s) {
-      return s;
+    const std::int64_t id = **repo;
+    // The manifest, then its accessories and theirs (a signature of an SBOM, ...).
+    std::vector<std::string> doomed{digest};
+    {
+      auto stmt = c.prepare(
+          "WITH RECURSIVE accessory(digest) AS ("
+          "  SELECT digest FROM manifests WHERE repository_id = ?1 AND accessory_of = ?2"
+          "  UNION SELECT m.digest FROM manifests m JOIN accessory a ON m.accessory_of = a.digest"
+          "    WHERE m.repository_id = ?1) "
+          "SELECT digest FROM accessory WHERE digest <> ?2");
+      if (!stmt) return std::move(stmt).error();
+      stmt->bind(id, digest);
+      auto found = collect_strings(*stmt);
+      if (!found) return std::move(found).error();
+      doomed.insert(doomed.end(), found->begin(), found->end());
     }
-    if (auto s = c.run("DELETE FROM manifests WHERE repository_id = ?1 AND digest = ?2", id, digest); !s) {
-      return s;
+    for (std::size_t i = 0; i < doomed.size(); ++i) {
+      const std::string& d = doomed[i];
+      for (const char* sql :
+           {"DELETE FROM tags WHERE repository_id = ?1 AND digest = ?2",
+            "DELETE FROM manifest_references WHERE repository_id = ?1 AND manifest_digest = ?2",
+            "DELETE FROM artifact_labels WHERE repository_id = ?1 AND digest = ?2"}) {
+        if (auto s = c.run(sql, id, d); !s) return std::move(s).error();
+      }
+      if (auto s = c.run("DELETE FROM manifests WHERE repository_id = ?1 AND digest = ?2", id, d); !s)
+        return std::move(s).error();
+      if (i == 0 && c.changes() == 0) return not_found();  // rolls back: nothing was deleted anyway
+      if (auto s = c.run("DELETE FROM repository_blobs WHERE repository_id = ?1 AND digest = ?2", id, d); !s)
+        return std::move(s).error();
     }
-    if (c.changes() == 0) return not_found();  // rolls back: nothing was deleted anyway
-    if (auto s = touch_repository(c, id, now_millis()); !s) return s;
-    return c.run("DELETE FROM repository_blobs WHERE repository_id = ?1 AND digest = ?2", id, digest);
+    if (auto s = touch_repository(c, id, now_millis()); !s) return std::move(s).error();
+    return doomed;
   });
 }
 
@@ -540,6 +570,7 @@ base::Result<SqliteMetadata> open_sqlite(const std::string& path) {
   metadata.iam = sqlite::make_iam_database(*core);
   metadata.jobs = sqlite::make_job_database(*core);
   metadata.scans = sqlite::make_scan_database(*core);
+  metadata.labels = sqlite::make_label_database(*core);
   return metadata;
 }
 

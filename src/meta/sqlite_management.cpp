@@ -1,6 +1,7 @@
 // SQLite implementation of meta::Database's management reads (the Harbor API):
 // repository summaries, artifacts with their tags, pull counts, usage.
 
+#include <charconv>
 #include <optional>
 #include <string>
 #include <utility>
@@ -33,14 +34,14 @@ RepositorySummary summary_from_row(const Statement& stmt) {
   return s;
 }
 
-// Columns artifact_from_row reads: the manifest's (0..7), its pull time and repository id.
+// Columns artifact_from_row reads: the manifest's (0..9), its pull time and repository id.
 #define BERTH_SQLITE_ARTIFACT_COLUMNS BERTH_SQLITE_MANIFEST_COLUMNS ", m.pulled_at, r.id"
 
 ArtifactRecord artifact_from_row(const Statement& stmt) {
   ArtifactRecord a;
   a.manifest = manifest_from_row(stmt);
-  a.pulled = from_millis(stmt.int64(8));
-  a.repository_id = stmt.int64(9);
+  a.pulled = from_millis(stmt.int64(10));
+  a.repository_id = stmt.int64(11);
   return a;
 }
 
@@ -78,6 +79,28 @@ Result<SqlFragment> tags_condition(const Filter& filter) {
   return out;
 }
 
+// Harbor's `labels` filter: labels=(1 2) = has every one of these label ids (a single id
+// as labels=1).
+Result<SqlFragment> labels_condition(const Filter& filter) {
+  std::vector<std::string> ids =
+      filter.kind == Filter::Kind::all_of ? filter.values : std::vector{filter.value};
+  SqlFragment out;
+  for (const auto& id : ids) {
+    std::int64_t value = 0;
+    auto [end, ec] = std::from_chars(id.data(), id.data() + id.size(), value);
+    if (ec != std::errc() || end != id.data() + id.size() || id.empty())
+      return base::make_error(
+          Errc::invalid_argument,
+          R"(the value of "labels" query can only be integer list with intersection relationship)");
+    if (!out.sql.empty()) out.sql += " AND ";
+    out.sql +=
+        "EXISTS (SELECT 1 FROM artifact_labels al WHERE al.repository_id = m.repository_id AND "
+        "al.digest = m.digest AND al.label_id = ?)";
+    out.params.emplace_back(value);
+  }
+  return out;
+}
+
 const QuerySchema& repository_schema() {
   static const QuerySchema schema{
       .fields = {column_field("name", "r.name", FieldType::text, kExact | kFuzzy)},
@@ -100,6 +123,7 @@ const QuerySchema& artifact_schema() {
               column_field("artifact_type", "m.artifact_type", FieldType::text, kExact | kFuzzy),
               custom_field("tags", kExact | kFuzzy, tags_condition),
               column_field("push_time", "m.created_at", FieldType::time_millis, kRange),
+              custom_field("labels", kExact | kAllOf, labels_condition),
           },
       .sorts = {{"push_time", "m.created_at"}, {"pull_time", "m.pulled_at"}, {"size", "m.size"}},
       .default_order = "m.created_at DESC, m.digest DESC",
@@ -169,6 +193,7 @@ Status SqliteDatabase::delete_repository(const std::string& repository) {
     // Children first, so the result does not depend on foreign-key cascades being on.
     for (const char* sql : {"DELETE FROM tags WHERE repository_id = ?1",
                             "DELETE FROM manifest_references WHERE repository_id = ?1",
+                            "DELETE FROM artifact_labels WHERE repository_id = ?1",
                             "DELETE FROM manifests WHERE repository_id = ?1",
                             "DELETE FROM repository_blobs WHERE repository_id = ?1",
                             "DELETE FROM repositories WHERE id = ?1"}) {
@@ -185,8 +210,33 @@ Result<Listing<ArtifactRecord>> SqliteDatabase::list_artifacts(const std::string
     if (!repo) return std::move(repo).error();
     if (!*repo) return base::make_error(Errc::not_found, "repository " + repository + " not found");
     ListingSql sql{BERTH_SQLITE_ARTIFACT_COLUMNS, "manifests m JOIN repositories r ON r.id = m.repository_id",
-                   SqlFragment{"m.repository_id = ?", {SqlValue(**repo)}}};
+                   SqlFragment{"m.repository_id = ? AND m.accessory_of IS NULL", {SqlValue(**repo)}}};
     auto listing = run_listing<ArtifactRecord>(c, sql, query, artifact_schema(), artifact_from_row);
+    if (!listing) return listing;
+    for (auto& artifact : listing->items) {
+      if (auto s = load_tags(c, artifact); !s) return std::move(s).error();
+    }
+    return listing;
+  });
+}
+
+Result<Listing<ArtifactRecord>> SqliteDatabase::list_accessories(const std::string& repository,
+                                                                 const std::string& digest,
+                                                                 const ListQuery& query) {
+  return core_->read("list_accessories", [&](Connection& c) -> Result<Listing<ArtifactRecord>> {
+    auto repo = find_repository(c, repository);
+    if (!repo) return std::move(repo).error();
+    if (!*repo) return base::make_error(Errc::not_found, "repository " + repository + " not found");
+    static const QuerySchema schema{
+        .fields = {},
+        .sorts = {},
+        .default_order = "m.created_at, m.digest",
+        .tie_break = "m.digest",
+    };
+    ListingSql sql{
+        BERTH_SQLITE_ARTIFACT_COLUMNS, "manifests m JOIN repositories r ON r.id = m.repository_id",
+        SqlFragment{"m.repository_id = ? AND m.accessory_of = ?", {SqlValue(**repo), SqlValue(digest)}}};
+    auto listing = run_listing<ArtifactRecord>(c, sql, query, schema, artifact_from_row);
     if (!listing) return listing;
     for (auto& artifact : listing->items) {
       if (auto s = load_tags(c, artifact); !s) return std::move(s).error();

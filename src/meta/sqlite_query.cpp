@@ -30,6 +30,8 @@ std::string_view kind_name(Filter::Kind kind) {
       return "range";
     case Filter::Kind::any_of:
       return "any-of";
+    case Filter::Kind::all_of:
+      return "all-of";
   }
   return "unknown";
 }
@@ -44,6 +46,8 @@ unsigned kind_bit(Filter::Kind kind) {
       return kRange;
     case Filter::Kind::any_of:
       return kAnyOf;
+    case Filter::Kind::all_of:
+      return kAllOf;
   }
   return 0;
 }
@@ -158,6 +162,8 @@ Result<SqlFragment> condition_for(const QueryField& field, const Filter& filter)
       out.sql = e + " IN (" + placeholders + ")";
       return out;
     }
+    case Filter::Kind::all_of:
+      break;
   }
   return invalid("unknown filter kind for query field " + field.name);
 }

@@ -39,6 +39,7 @@ inline constexpr unsigned kExact = 1u << 0;
 inline constexpr unsigned kFuzzy = 1u << 1;
 inline constexpr unsigned kRange = 1u << 2;
 inline constexpr unsigned kAnyOf = 1u << 3;
+inline constexpr unsigned kAllOf = 1u << 4;  // only custom fields can state what "all of" means
 
 struct QueryField {
   std::string name;        // as the caller spells it

@@ -35,13 +35,17 @@ class SqliteDatabase final : public Database {
                                                            const std::string& digest) override;
   base::Result<std::optional<std::string>> resolve_tag(const std::string& repository,
                                                        const std::string& tag) override;
-  base::Status delete_manifest(const std::string& repository, const std::string& digest) override;
+  base::Result<std::vector<std::string>> delete_manifest(const std::string& repository,
+                                                         const std::string& digest) override;
   base::Status delete_tag(const std::string& repository, const std::string& tag) override;
   base::Result<std::vector<std::string>> list_tags(const std::string& repository, const Page& page) override;
   base::Result<std::vector<std::string>> tags_of(const std::string& repository,
                                                  const std::string& digest) override;
   base::Result<std::vector<std::string>> list_repositories(const Page& page) override;
   base::Result<bool> repository_exists(const std::string& repository) override;
+  base::Result<Listing<ArtifactRecord>> list_accessories(const std::string& repository,
+                                                         const std::string& digest,
+                                                         const ListQuery& query) override;
   base::Result<std::vector<ManifestRecord>> referrers(const std::string& repository,
                                                       const std::string& digest) override;
   base::Result<ManifestReferences> missing_references(const std::string& repository,
@@ -85,10 +89,11 @@ base::Result<std::optional<std::int64_t>> find_repository(Connection& c, const s
 // Marks a repository as changed now (a push, a tag change, a description change).
 base::Status touch_repository(Connection& c, std::int64_t repository_id, std::int64_t now);
 
-// Selects the columns manifest_from_row reads (as columns 0..7), from repositories r joined
+// Selects the columns manifest_from_row reads (as columns 0..9), from repositories r joined
 // with manifests m. A macro so that statements stay compile-time text (cached).
-#define BERTH_SQLITE_MANIFEST_COLUMNS \
-  "r.name, m.digest, m.media_type, m.artifact_type, m.size, m.subject, m.annotations, m.created_at"
+#define BERTH_SQLITE_MANIFEST_COLUMNS                                                                 \
+  "r.name, m.digest, m.media_type, m.artifact_type, m.size, m.subject, m.annotations, m.created_at, " \
+  "m.accessory_of, m.accessory_type"
 #define BERTH_SQLITE_SELECT_MANIFESTS \
   "SELECT " BERTH_SQLITE_MANIFEST_COLUMNS " FROM repositories r JOIN manifests m ON m.repository_id = r.id "
 ManifestRecord manifest_from_row(const Statement& stmt);

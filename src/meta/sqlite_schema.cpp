@@ -261,8 +261,51 @@ CREATE TABLE cve_allowlists (
 );
 )sql";
 
+// V5: Harbor's artifact model. A manifest may be an accessory of another artifact of its
+// repository (accessory_of: that artifact's digest; accessory_type: signature.cosign, ...):
+// a manifest with a subject, or a cosign signature pushed under "sha256-<hex>.sig". Existing
+// rows are classified the same way (a cosign tag is taken at its word: older rows kept no
+// layer media types). Labels: global (project_id 0) and per project, attached to artifacts.
+constexpr const char* kSchemaV5 = R"sql(
+ALTER TABLE manifests ADD COLUMN accessory_of TEXT;
+ALTER TABLE manifests ADD COLUMN accessory_type TEXT;
+UPDATE manifests SET accessory_of = subject,
+  accessory_type = CASE artifact_type
+    WHEN 'application/vnd.cncf.notary.signature' THEN 'signature.notation'
+    WHEN 'application/vnd.dev.cosign.artifact.sig.v1+json' THEN 'signature.cosign'
+    WHEN 'application/vnd.goharbor.harbor.sbom.v1' THEN 'harbor.sbom'
+    ELSE 'subject.accessory' END
+  WHERE subject IS NOT NULL;
+UPDATE manifests SET accessory_of = 'sha256:' || substr(t.name, 8, 64), accessory_type = 'signature.cosign'
+  FROM tags t
+  WHERE manifests.subject IS NULL AND t.repository_id = manifests.repository_id AND t.digest = manifests.digest
+    AND t.name GLOB 'sha256-[0-9a-f]*.sig' AND length(t.name) = 75;
+CREATE INDEX manifests_by_accessory ON manifests(repository_id, accessory_of) WHERE accessory_of IS NOT NULL;
+CREATE TABLE labels (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  name TEXT NOT NULL,
+  description TEXT NOT NULL DEFAULT '',
+  color TEXT NOT NULL DEFAULT '',
+  scope TEXT NOT NULL CHECK (scope IN ('g', 'p')),
+  project_id INTEGER NOT NULL DEFAULT 0,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  UNIQUE (name, scope, project_id)
+);
+CREATE INDEX labels_by_project ON labels(project_id);
+CREATE TABLE artifact_labels (
+  label_id INTEGER NOT NULL REFERENCES labels(id) ON DELETE CASCADE,
+  repository_id INTEGER NOT NULL,
+  digest TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (repository_id, digest, label_id),
+  FOREIGN KEY (repository_id, digest) REFERENCES manifests(repository_id, digest) ON DELETE CASCADE
+) WITHOUT ROWID;
+CREATE INDEX artifact_labels_by_label ON artifact_labels(label_id);
+)sql";
+
 // Append new steps; never edit a released one.
-constexpr const char* kMigrations[] = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4};
+constexpr const char* kMigrations[] = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4, kSchemaV5};
 
 }  // namespace
 

@@ -37,12 +37,20 @@ std::vector<std::pair<std::string, vulndb::Severity>> decode(const std::string& 
 
 }  // namespace
 
-bool has_pull_policy(const std::map<std::string, std::string>& metadata) {
+namespace {
+
+bool has_scan_policy(const std::map<std::string, std::string>& metadata) {
   for (const char* key : {"prevent_vul", "prevent_unscanned"}) {
     auto it = metadata.find(key);
     if (it != metadata.end() && it->second == "true") return true;
   }
   return false;
+}
+
+}  // namespace
+
+bool has_pull_policy(const std::map<std::string, std::string>& metadata) {
+  return has_scan_policy(metadata) || SignatureGate::required(metadata);
 }
 
 bool PullGate::may_apply(std::string_view repository) {
@@ -52,9 +60,15 @@ bool PullGate::may_apply(std::string_view repository) {
   return has_pull_policy((*cached)->metadata);
 }
 
-std::optional<std::string> PullGate::check(const std::string& repository, const std::string& digest) {
+std::optional<std::string> PullGate::check(const PullCheck& pull) {
+  const std::string& repository = pull.repository;
+  const std::string& digest = pull.digest;
   auto project = iam_.project(project_of(repository));
   if (!project || !has_pull_policy(project->metadata)) return std::nullopt;
+  if (signatures_ != nullptr && !pull.signer) {
+    if (auto refused = signatures_->check(*project, repository, digest)) return refused;
+  }
+  if (pull.head || !has_scan_policy(project->metadata)) return std::nullopt;
   auto own = scans_.get_allowlist(project->id);
   auto system = scans_.get_allowlist(0);
   if (!own || !system) {

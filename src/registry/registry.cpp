@@ -1,10 +1,12 @@
 #include "registry/registry.h"
 
+#include <algorithm>
 #include <atomic>
 #include <boost/json.hpp>
 
 #include "base/log.h"
 #include "base/random.h"
+#include "oci/artifact.h"
 #include "oci/names.h"
 
 namespace berth::registry {
@@ -501,6 +503,10 @@ Result<PutManifestResult> Registry::put_manifest(const std::string& repository, 
   if (manifest->subject) record.subject = manifest->subject->digest.str();
   record.annotations_json = annotations_json(manifest->annotations);
   record.created = std::chrono::system_clock::now();
+  if (auto link = oci::accessory_link(*manifest, tag)) {
+    record.accessory_of = std::move(link->subject);
+    record.accessory_type = std::move(link->type);
+  }
 
   if (auto pending = meta_.begin_blob(record.digest); !pending)
     return internal("recording a manifest failed", pending.error());
@@ -546,13 +552,19 @@ Status Registry::delete_manifest(const std::string& repository, std::string_view
   if (!digest) return std::move(digest).error();
   const std::string text = digest->str();
   auto removed = meta_.delete_manifest(repository, text);
-  // Drop cached entries whatever the outcome: the database is the truth.
+  // Drop cached entries whatever the outcome: the database is the truth. Accessories went
+  // with the manifest.
+  std::vector<std::string> gone{text};
+  if (removed) gone = *removed;
   const std::string prefix = repository + ':';
   invalidate([&] {
-    manifests_.erase(manifest_key(repository, text));
-    links_.erase(link_key(repository, *digest));
+    for (const auto& d : gone) {
+      manifests_.erase(manifest_key(repository, d));
+      links_.erase(manifest_key(repository, d));
+    }
     tags_.erase_if([&](const std::string& key, const std::string& value) {
-      return value == text && key.compare(0, prefix.size(), prefix) == 0;
+      return key.compare(0, prefix.size(), prefix) == 0 &&
+             std::find(gone.begin(), gone.end(), value) != gone.end();
     });
   });
   if (!removed) {
@@ -597,6 +609,74 @@ Status Registry::add_tag(const std::string& repository, std::string_view digest_
     if (added.error().code == base::Errc::already_exists)
       return make_error(ErrorCode::denied, "the tag exists already", std::string(tag));
     return internal("adding a tag failed", added.error());
+  }
+  return {};
+}
+
+Result<std::string> Registry::copy_artifact(const std::string& from, std::string_view reference,
+                                            const std::string& to, const std::string& tag) {
+  if (auto valid = check_name(from); !valid) return std::move(valid).error();
+  if (auto valid = check_name(to); !valid) return std::move(valid).error();
+  if (!tag.empty() && !oci::valid_tag(tag)) return make_error(ErrorCode::tag_invalid, "invalid tag", tag);
+  auto digest = resolve_reference(from, reference);
+  if (!digest) return std::move(digest).error();
+  std::vector<std::string> tags;
+  if (!tag.empty()) tags.push_back(tag);
+  if (auto copied = copy_manifest(from, *digest, to, tags, 0); !copied) return std::move(copied).error();
+  return std::move(digest).value();
+}
+
+Status Registry::copy_manifest(const std::string& from, const std::string& digest, const std::string& to,
+                               const std::vector<std::string>& tags, int depth) {
+  constexpr int kMaxDepth = 16;  // nested indexes and accessories of accessories
+  if (depth > kMaxDepth) return make_error(ErrorCode::manifest_invalid, "artifact nested too deeply", digest);
+  auto record = meta_.get_manifest(from, digest);
+  if (!record) return internal("reading a manifest failed", record.error());
+  if (!*record) return make_error(ErrorCode::manifest_unknown, "manifest unknown to registry", digest);
+  auto parsed_digest = parse_digest(digest);
+  if (!parsed_digest) return std::move(parsed_digest).error();
+  auto body = blobs_.read_all(*parsed_digest);
+  if (!body) return internal("reading a manifest failed", body.error());
+  auto manifest = oci::parse_manifest(*body, (*record)->media_type);
+  if (!manifest) return std::move(manifest).error();
+
+  meta::ManifestReferences refs;
+  for (const auto& child : manifest->manifests) {
+    if (auto s = copy_manifest(from, child.digest.str(), to, {}, depth + 1); !s) return s;
+    refs.manifests.push_back(child.digest.str());
+  }
+  for (const auto& blob : manifest->blob_references()) {
+    if (auto s = meta_.link_blob(to, blob.digest.str()); !s) {
+      if (s.error().code == base::Errc::not_found)
+        return make_error(ErrorCode::manifest_blob_unknown, "the artifact references a missing blob",
+                          blob.digest.str());
+      return internal("linking a blob failed", s.error());
+    }
+    refs.blobs.push_back(blob.digest.str());
+  }
+  meta::ManifestRecord copy = std::move(**record);
+  copy.repository = to;
+  copy.created = std::chrono::system_clock::now();
+  if (auto s = meta_.put_manifest(copy, refs, tags.empty() ? std::string() : tags.front()); !s)
+    return internal("recording a copied manifest failed", s.error());
+  for (std::size_t i = 1; i < tags.size(); ++i) {
+    if (auto s = meta_.add_tag(to, digest, tags[i]); !s && s.error().code != base::Errc::already_exists)
+      return internal("tagging a copied manifest failed", s.error());
+  }
+  invalidate([&] {
+    for (const auto& t : tags) tags_.erase(tag_key(to, t));
+  });
+
+  // Accessories follow their subject, with their tags (a cosign signature keeps the tag
+  // "sha256-<hex>.sig" by which cosign finds it).
+  meta::ListQuery all;
+  all.limit = 0;
+  auto accessories = meta_.list_accessories(from, digest, all);
+  if (!accessories) return internal("listing accessories failed", accessories.error());
+  for (const auto& accessory : accessories->items) {
+    std::vector<std::string> accessory_tags;
+    for (const auto& t : accessory.tags) accessory_tags.push_back(t.name);
+    if (auto s = copy_manifest(from, accessory.manifest.digest, to, accessory_tags, depth + 1); !s) return s;
   }
   return {};
 }

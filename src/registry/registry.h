@@ -160,6 +160,14 @@ class Registry {
   // DIGEST_INVALID, DENIED (the tag exists already).
   Status add_tag(const std::string& repository, std::string_view digest, std::string_view tag);
 
+  // Copies an artifact (`reference`: a tag or a digest of `from`) into `to` as Harbor's copy
+  // does: the blobs are linked (not copied), an index's children go first, then the manifest,
+  // then its accessories (signatures, SBOMs, ...) with their tags, recursively; `tag`, when not
+  // empty, then points at the copy. Returns the digest. Errors: MANIFEST_UNKNOWN, TAG_INVALID,
+  // NAME_INVALID, DIGEST_INVALID.
+  Result<std::string> copy_artifact(const std::string& from, std::string_view reference,
+                                    const std::string& to, const std::string& tag);
+
   // --- listings ------------------------------------------------------------------
   // Errors: NAME_UNKNOWN for a repository that does not exist.
   Result<std::vector<std::string>> list_tags(const std::string& repository, const meta::Page& page);
@@ -173,6 +181,9 @@ class Registry {
   struct UploadSlot;
   Result<oci::Digest> parse_digest(std::string_view text) const;
   Result<std::string> resolve_reference(const std::string& repository, std::string_view reference);
+  // copy_artifact's recursion: one manifest (children and accessories first/after).
+  Status copy_manifest(const std::string& from, const std::string& digest, const std::string& to,
+                       const std::vector<std::string>& tags, int depth);
   void cache_manifest(const std::string& repository, const ManifestContent& content);
   std::uint64_t cache_generation();
   // Runs `fill` (which puts entries into the caches) only if no write happened since

@@ -17,7 +17,6 @@
 // neither "affected" nor "modified") are skipped; a single file given directly must be one.
 #include <archive.h>
 #include <archive_entry.h>
-#include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <boost/json/parse.hpp>
@@ -30,6 +29,7 @@
 #include <string>
 #include <vector>
 
+#include "base/yaml.h"
 #include "vulndb/importers.h"
 
 namespace berth::vulndb {
@@ -74,37 +74,12 @@ Result<std::string> read_file(const fs::path& path) {
   return text;
 }
 
-// YAML as the JSON OSV would have been: every scalar a string (OSV has no numeric field we
-// read), mappings objects, sequences arrays.
-json::value yaml_to_json(const YAML::Node& node) {
-  switch (node.Type()) {
-    case YAML::NodeType::Scalar:
-      return json::value(node.Scalar());
-    case YAML::NodeType::Sequence: {
-      json::array a;
-      for (const auto& item : node) a.push_back(yaml_to_json(item));
-      return a;
-    }
-    case YAML::NodeType::Map: {
-      json::object o;
-      for (const auto& kv : node) {
-        if (!kv.first.IsScalar()) continue;
-        o[kv.first.Scalar()] = yaml_to_json(kv.second);
-      }
-      return o;
-    }
-    default:
-      return nullptr;
-  }
-}
-
 Result<json::value> parse_document(const std::string& text, const std::string& name) {
   if (is_yaml_name(name)) {
-    try {
-      return yaml_to_json(YAML::Load(text));
-    } catch (const YAML::Exception& e) {
-      return base::make_error(Errc::corrupt, "osv: " + name + ": invalid YAML: " + e.what());
-    }
+    // Every scalar a string: OSV has no numeric field that is read.
+    auto value = base::parse_yaml(text, base::YamlScalars::strings);
+    if (!value) return base::make_error(Errc::corrupt, "osv: " + name + ": " + value.error().message);
+    return value;
   }
   boost::system::error_code ec;
   json::value v = json::parse(text, ec);

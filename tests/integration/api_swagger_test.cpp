@@ -82,6 +82,11 @@ TEST_F(SwaggerTest, EveryDocumentedOperationAnswers) {
   ASSERT_GT(member_id, 0) << members;
   Response robot = create_robot("swagger", "project", project, {{"repository", "pull"}});
   ASSERT_EQ(robot.status, 201) << robot;
+  Response label = client().post(std::string(kApi) + "/labels",
+                                 R"({"name":")" + unique_name("swlabel") + R"(","scope":"g"})",
+                                 {{"Content-Type", "application/json"}});
+  ASSERT_EQ(label.status, 201) << label;
+  const std::string label_id = label.header("Location").substr(label.header("Location").rfind('/') + 1);
   const std::map<std::string, std::string> values = {
       {"project_name", project},
       {"project_name_or_id", project},
@@ -95,6 +100,9 @@ TEST_F(SwaggerTest, EveryDocumentedOperationAnswers) {
       {"job_type", "all"},
       {"job_id", "1"},
       {"report_id", "sha256:" + std::string(64, '0')},
+      {"addition", "build_history"},
+      {"label_id", label_id},
+      {"digest", "sha256:" + std::string(64, '0')},
   };
 
   // Deletes last, the deepest paths first, so that nothing is removed before it is used.

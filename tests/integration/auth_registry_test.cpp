@@ -64,15 +64,6 @@ std::size_t count_of(std::string_view haystack, std::string_view needle) {
 
 // ---- base64url and JWTs ---------------------------------------------------------------
 
-std::string base64_encode(std::string_view data) {
-  std::string out(4 * ((data.size() + 2) / 3) + 1, '\0');
-  const int n =
-      EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                      reinterpret_cast<const unsigned char*>(data.data()), static_cast<int>(data.size()));
-  out.resize(static_cast<std::size_t>(n));
-  return out;
-}
-
 std::string base64url_encode(std::string_view data) {
   std::string out = base64_encode(data);
   while (!out.empty() && out.back() == '=') out.pop_back();

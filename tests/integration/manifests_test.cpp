@@ -8,33 +8,6 @@
 namespace berth::integration {
 namespace {
 
-std::string base64(std::string_view data) {
-  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  std::size_t i = 0;
-  for (; i + 2 < data.size(); i += 3) {
-    unsigned n = (static_cast<unsigned char>(data[i]) << 16) |
-                 (static_cast<unsigned char>(data[i + 1]) << 8) | static_cast<unsigned char>(data[i + 2]);
-    out += kAlphabet[(n >> 18) & 63];
-    out += kAlphabet[(n >> 12) & 63];
-    out += kAlphabet[(n >> 6) & 63];
-    out += kAlphabet[n & 63];
-  }
-  if (i + 1 == data.size()) {
-    unsigned n = static_cast<unsigned char>(data[i]) << 16;
-    out += kAlphabet[(n >> 18) & 63];
-    out += kAlphabet[(n >> 12) & 63];
-    out += "==";
-  } else if (i + 2 == data.size()) {
-    unsigned n = (static_cast<unsigned char>(data[i]) << 16) | (static_cast<unsigned char>(data[i + 1]) << 8);
-    out += kAlphabet[(n >> 18) & 63];
-    out += kAlphabet[(n >> 12) & 63];
-    out += kAlphabet[(n >> 6) & 63];
-    out += '=';
-  }
-  return out;
-}
-
 class ManifestsTest : public RegistryTest {
  protected:
   void SetUp() override {
@@ -110,7 +83,7 @@ TEST_F(ManifestsTest, ManifestIsStoredByteForByte) {
       "{\n   \"schemaVersion\" : 2,\n\t\"mediaType\":\"" + std::string(kOciManifest) +
       "\",\n  \"config\": {\"size\": " + std::to_string(image.config.data.size()) + ", \"digest\": \"" +
       image.config.digest + "\", \"mediaType\": \"" + std::string(kOciConfig) + "\", \"data\": \"" +
-      base64(image.config.data) +
+      base64_encode(image.config.data) +
       "\", \"newUnspecifiedField\": \"aGVsbG8gd29ybGQ=\"},\n  \"layers\": [ {\"mediaType\": \"" +
       std::string(kOciLayer) + "\", \"digest\": \"" + layer.digest +
       "\", \"size\": " + std::to_string(layer.data.size()) +

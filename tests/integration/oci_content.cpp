@@ -59,6 +59,15 @@ std::string digest_of(std::string_view algorithm, std::string_view data) {
   return out;
 }
 
+std::string base64_encode(std::string_view data) {
+  std::string out(4 * ((data.size() + 2) / 3) + 1, '\0');
+  const int n =
+      EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                      reinterpret_cast<const unsigned char*>(data.data()), static_cast<int>(data.size()));
+  out.resize(static_cast<std::size_t>(n));
+  return out;
+}
+
 std::string random_bytes(std::size_t count) {
   std::string out(count, '\0');
   std::uniform_int_distribution<int> byte(0, 255);

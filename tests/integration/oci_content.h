@@ -49,6 +49,8 @@ inline std::string sha512_digest(std::string_view data) {
 }
 
 std::string random_bytes(std::size_t count);
+// Standard base64 (with padding) of `data`.
+std::string base64_encode(std::string_view data);
 std::string random_hex(std::size_t chars);
 
 struct Blob {

@@ -206,6 +206,118 @@ TEST_F(MetaSqliteTest, DeleteManifestRemovesItsTagsReferencesAndLink) {
   EXPECT_TRUE(db_->integrity_check().ok());
 }
 
+// Accessories (signatures, SBOMs) are listed under their subject, left out of the artifact
+// listing, and deleted with their subject, recursively, in one transaction.
+TEST_F(MetaSqliteTest, AccessoriesFollowTheirSubject) {
+  auto subject = manifest("a", "subject");
+  auto signature = manifest("a", "sig");
+  signature.accessory_of = subject.digest;
+  signature.accessory_type = "signature.cosign";
+  auto sbom = manifest("a", "sbom", subject.digest);
+  sbom.accessory_of = subject.digest;
+  sbom.accessory_type = "harbor.sbom";
+  auto sbom_signature = manifest("a", "sbom-sig", sbom.digest);
+  sbom_signature.accessory_of = sbom.digest;
+  sbom_signature.accessory_type = "signature.cosign";
+  auto other = manifest("a", "other");
+  put(subject, "v1");
+  put(signature, "sha256-" + subject.digest.substr(7) + ".sig");
+  put(sbom);
+  put(sbom_signature);
+  put(other, "v2");
+
+  ListQuery all;
+  all.limit = 0;
+  auto listed = db_->list_artifacts("a", all);
+  ASSERT_TRUE(listed.ok()) << listed.error().message;
+  EXPECT_EQ(listed->total, 2);
+  Strings shown;
+  for (const auto& artifact : listed->items) shown.push_back(artifact.manifest.digest);
+  std::sort(shown.begin(), shown.end());
+  Strings expected{subject.digest, other.digest};
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(shown, expected);
+
+  auto accessories = db_->list_accessories("a", subject.digest, all);
+  ASSERT_TRUE(accessories.ok()) << accessories.error().message;
+  ASSERT_EQ(accessories->total, 2);
+  for (const auto& accessory : accessories->items) EXPECT_EQ(accessory.manifest.accessory_of, subject.digest);
+  auto stored = db_->get_manifest("a", signature.digest);
+  ASSERT_TRUE(stored.ok() && stored->has_value());
+  EXPECT_EQ((*stored)->accessory_type, "signature.cosign");
+
+  auto deleted = db_->delete_manifest("a", subject.digest);
+  ASSERT_TRUE(deleted.ok()) << deleted.error().message;
+  Strings gone = *deleted;
+  EXPECT_EQ(gone.front(), subject.digest);
+  std::sort(gone.begin(), gone.end());
+  Strings doomed{subject.digest, signature.digest, sbom.digest, sbom_signature.digest};
+  std::sort(doomed.begin(), doomed.end());
+  EXPECT_EQ(gone, doomed);
+  for (const auto& digest : doomed) EXPECT_FALSE(db_->get_manifest("a", digest)->has_value()) << digest;
+  EXPECT_EQ(tags("a"), Strings{"v2"});
+  EXPECT_TRUE(db_->get_manifest("a", other.digest)->has_value());
+  EXPECT_TRUE(db_->integrity_check().ok());
+}
+
+// Pushed first by digest, then again under a cosign tag: the row becomes an accessory.
+TEST_F(MetaSqliteTest, AManifestPushedAgainAsASignatureBecomesAnAccessory) {
+  auto subject = manifest("a", "subject");
+  auto signature = manifest("a", "sig");
+  put(subject);
+  put(signature);
+  signature.accessory_of = subject.digest;
+  signature.accessory_type = "signature.cosign";
+  put(signature, "sha256-" + subject.digest.substr(7) + ".sig");
+  auto stored = db_->get_manifest("a", signature.digest);
+  ASSERT_TRUE(stored.ok() && stored->has_value());
+  EXPECT_EQ((*stored)->accessory_of, subject.digest);
+}
+
+// A database written before accessories existed (schema v4) is classified on upgrade: its
+// referrers by artifact type, its cosign tags by name.
+TEST_F(MetaSqliteTest, TheUpgradeClassifiesExistingReferrersAndCosignTags) {
+  auto subject = manifest("a", "subject");
+  auto sbom = manifest("a", "sbom", subject.digest);
+  sbom.artifact_type = "application/vnd.goharbor.harbor.sbom.v1";
+  auto notation = manifest("a", "notation", subject.digest);
+  notation.artifact_type = "application/vnd.cncf.notary.signature";
+  auto other = manifest("a", "other", subject.digest);
+  other.artifact_type = "application/vnd.example+json";
+  auto signature = manifest("a", "sig");
+  put(subject);
+  put(sbom);
+  put(notation);
+  put(other);
+  put(signature, "sha256-" + subject.digest.substr(7) + ".sig");
+  db_.reset();
+  // Back to schema v4, as an older Berth left it.
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open(path().c_str(), &raw), SQLITE_OK);
+  char* error = nullptr;
+  const int rc =
+      sqlite3_exec(raw,
+                   "DROP INDEX manifests_by_accessory; ALTER TABLE manifests DROP COLUMN accessory_of; "
+                   "ALTER TABLE manifests DROP COLUMN accessory_type; DROP TABLE artifact_labels; "
+                   "DROP TABLE labels; PRAGMA user_version = 4;",
+                   nullptr, nullptr, &error);
+  EXPECT_EQ(rc, SQLITE_OK) << (error ? error : "");
+  sqlite3_free(error);
+  sqlite3_close(raw);
+  reopen();
+  auto type_of = [&](const ManifestRecord& m) {
+    auto stored = db_->get_manifest("a", m.digest);
+    EXPECT_TRUE(stored.ok() && stored->has_value());
+    return stored.ok() && stored->has_value() ? (*stored)->accessory_type + "|" + (*stored)->accessory_of
+                                              : std::string();
+  };
+  EXPECT_EQ(type_of(subject), "|");
+  EXPECT_EQ(type_of(sbom), "harbor.sbom|" + subject.digest);
+  EXPECT_EQ(type_of(notation), "signature.notation|" + subject.digest);
+  EXPECT_EQ(type_of(other), "subject.accessory|" + subject.digest);
+  EXPECT_EQ(type_of(signature), "signature.cosign|" + subject.digest);
+}
+
 TEST_F(MetaSqliteTest, DeleteTagKeepsTheManifest) {
   auto m = manifest("a", "m1");
   put(m, "v1");

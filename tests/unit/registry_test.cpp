@@ -373,8 +373,14 @@ class PausingDatabase : public meta::Database {
                                                                  const std::string& d) override {
     return inner_.get_manifest(r, d);
   }
-  base::Status delete_manifest(const std::string& r, const std::string& d) override {
+  base::Result<std::vector<std::string>> delete_manifest(const std::string& r,
+                                                         const std::string& d) override {
     return inner_.delete_manifest(r, d);
+  }
+  base::Result<meta::Listing<meta::ArtifactRecord>> list_accessories(const std::string& r,
+                                                                     const std::string& d,
+                                                                     const meta::ListQuery& q) override {
+    return inner_.list_accessories(r, d, q);
   }
   base::Status delete_tag(const std::string& r, const std::string& t) override {
     return inner_.delete_tag(r, t);

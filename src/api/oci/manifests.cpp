@@ -77,10 +77,19 @@ Awaitable get_manifest(Context& context, http::Exchange& exchange, const Route& 
   if (!accepted(exchange.request(), content->media_type))
     co_return error_response(ErrorCode::manifest_unknown, "manifest media type not accepted by the client",
                              content->media_type);
-  if (!head && context.options.pull_gate && context.options.pull_policy_may_apply &&
+  if (context.options.pull_gate && context.options.pull_policy_may_apply &&
       context.options.pull_policy_may_apply(route.name)) {
     std::optional<std::string> refusal;
-    co_await exchange.run_blocking([&] { refusal = context.options.pull_gate(route.name, content->digest); });
+    const bool cosign_client =
+        exchange.request().headers.get("User-Agent").value_or("").find("cosign") != std::string_view::npos;
+    co_await exchange.run_blocking([&] {
+      // cosign reads an image to sign it: someone who may push here is let through (as Harbor).
+      const bool signer =
+          cosign_client &&
+          context.auth.permits(route.principal,
+                               auth::Need{auth::Need::Kind::repository, route.name, "push", {}});
+      refusal = context.options.pull_gate(policy::PullCheck{route.name, content->digest, head, signer});
+    });
     if (refusal) co_return policy_violation(*refusal);
   }
   http::Response response = manifest_response(*content, head);

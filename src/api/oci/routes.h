@@ -9,6 +9,7 @@
 #include "api/auth/authenticate.h"
 #include "events/activity.h"
 #include "http/exchange.h"
+#include "policy/pull_gate.h"
 #include "registry/registry.h"
 
 namespace berth::api::oci {
@@ -19,11 +20,10 @@ struct Options {
   std::size_t max_page_size = 10000;
   // Pull policy. `pull_policy_may_apply` is asked first, on the connection's thread, and must
   // answer from memory; when it says yes, `pull_gate` is asked on the blocking pool and returns
-  // a refusal message (answered 412 PROJECTPOLICYVIOLATION, as Harbor does) or nothing. GET of
-  // a manifest only; unset = no policy.
+  // a refusal message (answered 412 PROJECTPOLICYVIOLATION, as Harbor does) or nothing. GET and
+  // HEAD of a manifest; unset = no policy.
   std::function<bool(const std::string& repository)> pull_policy_may_apply;
-  std::function<std::optional<std::string>(const std::string& repository, const std::string& digest)>
-      pull_gate;
+  std::function<std::optional<std::string>(const policy::PullCheck& pull)> pull_gate;
   // Told (on the blocking pool) after a manifest was stored: scan on push.
   std::function<void(const std::string& repository, const std::string& digest)> on_manifest_pushed;
 };

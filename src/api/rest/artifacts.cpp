@@ -22,6 +22,9 @@
 
 #include "api/rest/content.h"
 #include "api/rest/scan_shapes.h"
+#include "artifact/inspector.h"
+#include "base/base64.h"
+#include "meta/label_database.h"
 #include "oci/manifest.h"
 #include "oci/media_types.h"
 
@@ -32,9 +35,6 @@ namespace json = boost::json;
 using iam::Permission;
 namespace resource = iam::resource;
 namespace action = iam::action;
-
-constexpr std::string_view kDockerConfig = "application/vnd.docker.container.image.v1+json";
-constexpr std::string_view kHelmConfig = "application/vnd.cncf.helm.config.v1+json";
 
 // A positive id below 2^53 derived from `key` (SHA-256, first 52 bits, plus one).
 std::int64_t derived_id(std::string_view key) {
@@ -59,20 +59,8 @@ std::string harbor_time(std::chrono::system_clock::time_point time) {
   return format_time(time);
 }
 
-// Harbor's artifact type, from the manifest and config media types: images (and indexes)
-// "IMAGE", Helm charts "CHART", anything else "UNKNOWN".
-std::string_view artifact_kind(const meta::ManifestRecord& manifest) {
-  namespace mt = oci::media_type;
-  if (mt::is_index(manifest.media_type)) return "IMAGE";
-  if (manifest.media_type == mt::docker_schema1 || manifest.media_type == mt::docker_schema1_signed)
-    return "IMAGE";
-  if (manifest.artifact_type == mt::oci_config || manifest.artifact_type == kDockerConfig) return "IMAGE";
-  if (manifest.artifact_type == kHelmConfig) return "CHART";
-  return "UNKNOWN";
-}
-
 json::object tag_json(const std::string& repository, const meta::ArtifactRecord& artifact,
-                      const meta::TagRecord& tag) {
+                      const meta::TagRecord& tag, bool is_signed) {
   json::object out;
   out["id"] = tag_id(repository, tag.name);
   out["repository_id"] = artifact.repository_id;
@@ -81,11 +69,11 @@ json::object tag_json(const std::string& repository, const meta::ArtifactRecord&
   out["push_time"] = format_time(tag.pushed);
   out["pull_time"] = harbor_time(tag.pulled);
   out["immutable"] = false;
-  out["signed"] = false;
+  out["signed"] = is_signed;
   return out;
 }
 
-json::object annotations_json(const std::string& text) {
+json::object parse_object_text(const std::string& text) {
   if (text.empty()) return {};
   boost::system::error_code ec;
   json::value value = json::parse(text, ec);
@@ -93,60 +81,144 @@ json::object annotations_json(const std::string& text) {
   return std::move(value.get_object());
 }
 
-// The children of an index (Harbor's references), read from the stored manifest.
-json::array references_json(Call& call, const std::string& repository, const meta::ArtifactRecord& artifact) {
-  json::array out;
-  if (!oci::media_type::is_index(artifact.manifest.media_type)) return out;
-  auto content = call.context.registry.get_manifest(repository, artifact.manifest.digest);
-  if (!content || !content->body) return out;
-  auto manifest = oci::parse_manifest(*content->body, content->media_type);
-  if (!manifest) return out;
-  const std::int64_t parent = artifact_id(repository, artifact.manifest.digest);
-  for (const auto& child : manifest->manifests) {
-    json::object reference;
-    reference["parent_id"] = parent;
-    const std::string digest = child.digest.str();
-    reference["child_id"] = artifact_id(repository, digest);
-    reference["child_digest"] = digest;
-    if (child.platform) {
-      reference["platform"] = json::object{{"architecture", child.platform->architecture},
-                                           {"os", child.platform->os},
-                                           {"variant", child.platform->variant}};
-    }
-    json::object annotations;
-    for (const auto& [key, value] : child.annotations) annotations[key] = value;
-    reference["annotations"] = std::move(annotations);
-    reference["urls"] = json::array{};
-    out.push_back(std::move(reference));
+// The accessories of an artifact (all of them; an artifact has few).
+std::vector<meta::ArtifactRecord> accessories_of(Call& call, const std::string& repository,
+                                                 const std::string& digest) {
+  meta::ListQuery all;
+  all.limit = 0;
+  auto listed = call.context.metadata.list_accessories(repository, digest, all);
+  if (!listed) {
+    BERTH_LOG_WARN("management API: accessories of {}@{}: {}", repository, digest, listed.error().message);
+    return {};
   }
+  return std::move(listed->items);
+}
+
+bool has_signature(const std::vector<meta::ArtifactRecord>& accessories) {
+  return std::any_of(accessories.begin(), accessories.end(), [](const meta::ArtifactRecord& a) {
+    return a.manifest.accessory_type.starts_with("signature.");
+  });
+}
+
+// Harbor's Accessory model.
+json::object accessory_json(const std::string& repository, const meta::ArtifactRecord& accessory) {
+  const meta::ManifestRecord& m = accessory.manifest;
+  json::object out;
+  out["id"] = derived_id("accessory:" + repository + "@" + m.digest);
+  out["artifact_id"] = artifact_id(repository, m.digest);
+  out["subject_artifact_id"] = artifact_id(repository, m.accessory_of);
+  out["subject_artifact_digest"] = m.accessory_of;
+  out["subject_artifact_repo"] = repository;
+  out["size"] = m.size;
+  out["digest"] = m.digest;
+  out["type"] = m.accessory_type;
+  out["icon"] = "";
+  out["creation_time"] = format_time(m.created);
   return out;
 }
 
+// "/api/v2.0/projects/<p>/repositories/<r>/artifacts/<digest>/additions/<name>".
+std::string addition_href(const meta::Project& project, const std::string& repository,
+                          const std::string& digest, std::string_view name) {
+  const std::string short_name = repository.substr(project.name.size() + 1);
+  return "/api/v2.0/projects/" + project.name + "/repositories/" + path_repository_name(short_name) +
+         "/artifacts/" + digest + "/additions/" + std::string(name);
+}
+
+// What an artifact listing adds to each artifact (Harbor's with_* parameters).
+struct ArtifactFields {
+  bool tags = true;
+  bool labels = false;
+  bool accessories = false;
+};
+
 // Harbor's Artifact model.
 json::object artifact_json(Call& call, const meta::Project& project, const std::string& repository,
-                           const meta::ArtifactRecord& artifact, bool with_tag) {
+                           const meta::ArtifactRecord& artifact, const ArtifactFields& fields) {
   const meta::ManifestRecord& manifest = artifact.manifest;
   json::object out;
   out["id"] = artifact_id(repository, manifest.digest);
-  out["type"] = artifact_kind(manifest);
-  out["media_type"] = manifest.artifact_type.empty() ? manifest.media_type : manifest.artifact_type;
-  out["manifest_media_type"] = manifest.media_type;
-  out["artifact_type"] = manifest.artifact_type;
   out["project_id"] = project.id;
   out["repository_id"] = artifact.repository_id;
   out["repository_name"] = repository;
   out["digest"] = manifest.digest;
   out["size"] = manifest.size;
-  out["icon"] = "";
   out["push_time"] = format_time(manifest.created);
   out["pull_time"] = harbor_time(artifact.pulled);
+  out["annotations"] = parse_object_text(manifest.annotations_json);
+  out["manifest_media_type"] = manifest.media_type;
+  out["media_type"] = manifest.media_type;
+  out["artifact_type"] = manifest.artifact_type;
+  out["type"] = "UNKNOWN";
+  out["icon"] = "";
   out["extra_attrs"] = json::object{};
-  out["annotations"] = annotations_json(manifest.annotations_json);
-  out["references"] = references_json(call, repository, artifact);
-  if (with_tag) {
+  json::array references;
+  json::object addition_links;
+  std::shared_ptr<const artifact::Details> details;
+  if (call.context.artifacts != nullptr) {
+    auto found = call.context.artifacts->details(repository, manifest);
+    if (found) {
+      details = *found;
+    } else {
+      BERTH_LOG_WARN("management API: artifact {}@{}: {}", repository, manifest.digest,
+                     found.error().message);
+    }
+  }
+  if (details) {
+    out["type"] = details->type;
+    out["media_type"] = details->media_type;
+    out["manifest_media_type"] = details->manifest_media_type;
+    out["artifact_type"] = details->artifact_type;
+    out["icon"] = details->icon;
+    out["extra_attrs"] = parse_object_text(details->extra_attrs_json);
+    // Harbor's size: the manifest and every blob it references.
+    std::int64_t size = manifest.size;
+    for (const auto& blob : details->manifest->blob_references()) size += blob.size;
+    out["size"] = size;
+    const std::int64_t parent = artifact_id(repository, manifest.digest);
+    for (const auto& child : details->children) {
+      json::object reference;
+      reference["parent_id"] = parent;
+      reference["child_id"] = artifact_id(repository, child.digest);
+      reference["child_digest"] = child.digest;
+      if (child.platform) {
+        reference["platform"] = json::object{{"architecture", child.platform->architecture},
+                                             {"os", child.platform->os},
+                                             {"variant", child.platform->variant}};
+      }
+      reference["annotations"] = parse_object_text(child.annotations_json);
+      reference["urls"] = json::array{};
+      references.push_back(std::move(reference));
+    }
+    std::vector<std::string> additions = details->additions;
+    if (details->type == "IMAGE" && call.context.scanner != nullptr)
+      additions.emplace_back("vulnerabilities");
+    for (const auto& name : additions)
+      addition_links[name] = json::object{{"href", addition_href(project, repository, manifest.digest, name)},
+                                          {"absolute", false}};
+  }
+  out["references"] = std::move(references);
+  out["addition_links"] = std::move(addition_links);
+
+  std::vector<meta::ArtifactRecord> accessories;
+  if (fields.tags || fields.accessories) accessories = accessories_of(call, repository, manifest.digest);
+  if (fields.tags) {
+    const bool is_signed = has_signature(accessories);
     json::array tags;
-    for (const auto& tag : artifact.tags) tags.push_back(tag_json(repository, artifact, tag));
+    for (const auto& tag : artifact.tags) tags.push_back(tag_json(repository, artifact, tag, is_signed));
     out["tags"] = std::move(tags);
+  }
+  if (fields.accessories) {
+    json::array listed;
+    for (const auto& accessory : accessories) listed.push_back(accessory_json(repository, accessory));
+    out["accessories"] = std::move(listed);
+  }
+  if (fields.labels && call.context.labels != nullptr) {
+    json::array labels;
+    if (auto attached = call.context.labels->labels_of(repository, manifest.digest)) {
+      for (const auto& label : *attached) labels.push_back(label_json(label));
+    }
+    out["labels"] = std::move(labels);
   }
   return out;
 }
@@ -156,6 +228,11 @@ bool flag(const http::Request& request, std::string_view name, bool fallback) {
   auto value = request.query_param(name);
   if (!value || value->empty()) return fallback;
   return *value == "true" || *value == "True" || *value == "1";
+}
+
+ArtifactFields requested_fields(const http::Request& request) {
+  return ArtifactFields{flag(request, "with_tag", true), flag(request, "with_label", false),
+                        flag(request, "with_accessory", false)};
 }
 
 // Adds Harbor's scan_overview and sbom_overview to listed artifacts, as asked for (the
@@ -236,7 +313,7 @@ Awaitable list_artifacts(Call& call) {
   auto query = parse_list_query(call.request(), *page);
   if (!query) co_return std::move(query).error();
   convert_push_time(*query);
-  const bool with_tag = flag(call.request(), "with_tag", true);
+  const ArtifactFields fields = requested_fields(call.request());
   co_return co_await blocking(call, [&]() -> http::Response {
     auto project = authorize_project(call, call.param("project_name"), kReadArtifacts);
     if (!project) return std::move(project).error();
@@ -245,7 +322,7 @@ Awaitable list_artifacts(Call& call) {
     json::array items;
     std::vector<std::string> digests;
     for (const auto& artifact : listing->items) {
-      items.push_back(artifact_json(call, *project, *repository, artifact, with_tag));
+      items.push_back(artifact_json(call, *project, *repository, artifact, fields));
       digests.push_back(artifact.manifest.digest);
     }
     add_overviews(call, items, digests);
@@ -258,13 +335,13 @@ Awaitable list_artifacts(Call& call) {
 Awaitable get_artifact(Call& call) {
   auto repository = full_repository_name(call);
   if (!repository) co_return std::move(repository).error();
-  const bool with_tag = flag(call.request(), "with_tag", true);
+  const ArtifactFields fields = requested_fields(call.request());
   co_return co_await blocking(call, [&]() -> http::Response {
     auto project = authorize_project(call, call.param("project_name"), kReadArtifacts);
     if (!project) return std::move(project).error();
     auto artifact = find_artifact(call, *repository, call.param("reference"));
     if (!artifact) return std::move(artifact).error();
-    json::array items{artifact_json(call, *project, *repository, *artifact, with_tag)};
+    json::array items{artifact_json(call, *project, *repository, *artifact, fields)};
     add_overviews(call, items, {artifact->manifest.digest});
     return json_response(200, items[0]);
   });
@@ -331,9 +408,10 @@ Awaitable list_tags(Call& call) {
     if (!artifact) return std::move(artifact).error();
     auto tags = select_tags(artifact->tags, *query);
     if (!tags) return std::move(tags).error();
+    const bool is_signed = has_signature(accessories_of(call, *repository, artifact->manifest.digest));
     json::array items;
     for (std::size_t i = query->offset; i < tags->size() && i < query->offset + query->limit; ++i)
-      items.push_back(tag_json(*repository, *artifact, (*tags)[i]));
+      items.push_back(tag_json(*repository, *artifact, (*tags)[i], is_signed));
     http::Response response = json_response(200, items);
     set_paging_headers(response, call.request(), *page, static_cast<std::int64_t>(tags->size()));
     return response;
@@ -394,6 +472,149 @@ Awaitable delete_tag(Call& call) {
   });
 }
 
+// The `from` of a copy: "<project>/<repository>:<tag>" or "<project>/<repository>@<digest>".
+struct CopySource {
+  std::string repository;
+  std::string reference;
+  std::string tag;  // when the source names a tag
+};
+std::optional<CopySource> parse_copy_source(std::string_view from) {
+  CopySource source;
+  if (auto at = from.rfind('@'); at != std::string_view::npos) {
+    source.repository = std::string(from.substr(0, at));
+    source.reference = std::string(from.substr(at + 1));
+  } else {
+    const auto slash = from.rfind('/');
+    const auto colon = from.rfind(':');
+    if (colon == std::string_view::npos || (slash != std::string_view::npos && colon < slash))
+      return std::nullopt;
+    source.repository = std::string(from.substr(0, colon));
+    source.reference = source.tag = std::string(from.substr(colon + 1));
+  }
+  if (source.repository.find('/') == std::string::npos || source.reference.empty()) return std::nullopt;
+  return source;
+}
+
+// POST .../artifacts?from=<project>/<repository>:<tag>|@<digest>: Harbor's copy. The blobs are
+// shared, not copied; an index's children and the artifact's accessories come along; a source
+// given by tag is tagged the same in the destination. 201 with the copy's location.
+Awaitable copy_artifact(Call& call) {
+  auto repository = full_repository_name(call);
+  if (!repository) co_return std::move(repository).error();
+  const auto from = call.request().query_param("from");
+  if (!from || from->empty()) co_return error_response(400, "invalid input: the from parameter is required");
+  const auto source = parse_copy_source(*from);
+  if (!source) co_return error_response(400, "invalid input: " + *from);
+  co_return co_await blocking(call, [&]() -> http::Response {
+    auto project =
+        authorize_project(call, call.param("project_name"), {{resource::artifact, action::create}});
+    if (!project) return std::move(project).error();
+    const std::string source_project = source->repository.substr(0, source->repository.find('/'));
+    auto readable = authorize_project(call, source_project, kReadArtifacts);
+    if (!readable) return std::move(readable).error();
+    auto artifact = find_artifact(call, source->repository, source->reference);
+    if (!artifact) return std::move(artifact).error();
+    if (!artifact->manifest.accessory_of.empty())
+      return error_response(403, "the operation isn't supported for an artifact accessory");
+    const std::string name = *repository + "@" + artifact->manifest.digest;
+    auto copied = call.context.registry.copy_artifact(source->repository, artifact->manifest.digest,
+                                                      *repository, source->tag);
+    if (!copied) {
+      call.context.iam.audit(call.caller, "create", "artifact", name, project->name, false,
+                             copied.error().message);
+      return registry_error("copy artifact", copied.error());
+    }
+    call.context.iam.audit(call.caller, "create", "artifact", name, project->name, true,
+                           "copied from " + *from);
+    return created_response("/projects/" + project->name + "/repositories/" +
+                            path_repository_name(call.param("repository_name")) + "/artifacts/" +
+                            source->reference);
+  });
+}
+
+// GET .../artifacts/{reference}/accessories: signatures, SBOMs and other referrers of the
+// artifact, oldest first, paged.
+Awaitable list_accessories(Call& call) {
+  auto repository = full_repository_name(call);
+  if (!repository) co_return std::move(repository).error();
+  auto page = parse_page(call.request());
+  if (!page) co_return std::move(page).error();
+  meta::ListQuery query;
+  query.offset = (page->page - 1) * page->page_size;
+  query.limit = page->page_size;
+  co_return co_await blocking(call, [&]() -> http::Response {
+    auto project =
+        authorize_project(call, call.param("project_name"),
+                          {{resource::accessory, action::list}, {resource::repository, action::pull}});
+    if (!project) return std::move(project).error();
+    auto artifact = find_artifact(call, *repository, call.param("reference"));
+    if (!artifact) return std::move(artifact).error();
+    auto listed = call.context.metadata.list_accessories(*repository, artifact->manifest.digest, query);
+    if (!listed) return metadata_error("list accessories", listed.error());
+    json::array items;
+    for (const auto& accessory : listed->items) items.push_back(accessory_json(*repository, accessory));
+    http::Response response = json_response(200, items);
+    set_paging_headers(response, call.request(), *page, listed->total);
+    return response;
+  });
+}
+
+// GET .../artifacts/{reference}/additions/{addition}: build_history (images), values.yaml,
+// readme.md, dependencies (Helm charts), in Harbor's content types.
+Awaitable get_addition(Call& call) {
+  auto repository = full_repository_name(call);
+  if (!repository) co_return std::move(repository).error();
+  if (call.context.artifacts == nullptr)
+    co_return error_response(503, "artifact additions are not available");
+  co_return co_await blocking(call, [&]() -> http::Response {
+    auto project = authorize_project(
+        call, call.param("project_name"),
+        {{resource::artifact_addition, action::read}, {resource::repository, action::pull}});
+    if (!project) return std::move(project).error();
+    auto artifact = find_artifact(call, *repository, call.param("reference"));
+    if (!artifact) return std::move(artifact).error();
+    std::string name = call.param("addition");
+    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    auto addition = call.context.artifacts->addition(*repository, artifact->manifest, name);
+    if (!addition) {
+      const auto& error = addition.error();
+      if (error.code == base::Errc::invalid_argument) return error_response(400, error.message);
+      if (error.code == base::Errc::not_found) return error_response(404, error.message);
+      if (error.code == base::Errc::too_large) return error_response(413, error.message);
+      if (error.code == base::Errc::corrupt) return error_response(422, error.message);
+      return internal_error("artifact addition", error);
+    }
+    http::Response response;
+    response.status = 200;
+    response.headers.set("Content-Type", addition->content_type);
+    response.body = std::move(addition->body);
+    return response;
+  });
+}
+
+// GET /icons/{digest}: an artifact's own icon, as Harbor serves it:
+// {"content-type": "image/png", "content": "<base64>"}. Any signed-in user may read icons
+// of artifacts they can see; the icon must be a layer of an artifact in a readable project.
+Awaitable get_icon(Call& call) {
+  if (call.context.artifacts == nullptr) co_return error_response(503, "icons are not available");
+  const std::string repository = call.request().query_param("repository").value_or("");
+  co_return co_await blocking(call, [&]() -> http::Response {
+    const std::string& digest = call.param("digest");
+    if (repository.find('/') == std::string::npos)
+      return error_response(400, "the repository query parameter names the artifact's repository");
+    auto project = authorize_project(call, repository.substr(0, repository.find('/')), kReadArtifacts);
+    if (!project) return std::move(project).error();
+    auto icon = call.context.artifacts->icon(repository, digest);
+    if (!icon) {
+      if (icon.error().code == base::Errc::invalid_argument) return error_response(400, icon.error().message);
+      if (icon.error().code == base::Errc::too_large) return error_response(413, icon.error().message);
+      return error_response(404, "the icon " + digest + " not found");
+    }
+    return json_response(200, json::object{{"content-type", icon->content_type},
+                                           {"content", base::base64_encode(icon->body)}});
+  });
+}
+
 }  // namespace
 
 std::vector<Route> artifact_routes() {
@@ -401,6 +622,10 @@ std::vector<Route> artifact_routes() {
   const std::string artifacts = "/projects/{project_name}/repositories/{repository_name}/artifacts";
   return {
       {Method::get, artifacts, list_artifacts, true},
+      {Method::post, artifacts, copy_artifact},
+      {Method::get, artifacts + "/{reference}/accessories", list_accessories, true},
+      {Method::get, artifacts + "/{reference}/additions/{addition}", get_addition, true},
+      {Method::get, "/icons/{digest}", get_icon, true},
       {Method::get, artifacts + "/{reference}", get_artifact, true},
       {Method::del, artifacts + "/{reference}", delete_artifact},
       {Method::get, artifacts + "/{reference}/tags", list_tags, true},

@@ -136,10 +136,12 @@ base::Result<meta::Filter, std::string> parse_term(std::string_view term) {
       if (!high.empty()) filter.high = std::move(high);
       return filter;
     }
-    case '{': {
-      if (value.back() != '}' || value.size() < 2) return invalid;
+    case '{':
+    case '(': {
+      const char close = value.front() == '{' ? '}' : ')';
+      if (value.back() != close || value.size() < 2) return invalid;
       std::string_view body = value.substr(1, value.size() - 2);
-      filter.kind = meta::Filter::Kind::any_of;
+      filter.kind = value.front() == '{' ? meta::Filter::Kind::any_of : meta::Filter::Kind::all_of;
       while (!body.empty()) {
         const auto space = body.find(' ');
         std::string item = unquote(body.substr(0, space));
@@ -149,9 +151,6 @@ base::Result<meta::Filter, std::string> parse_term(std::string_view term) {
       if (filter.values.empty()) return invalid;
       return filter;
     }
-    case '(':
-      return "invalid query string value: " + std::string(value) +
-             " (lists with an intersection relationship, k=(v1 v2), are not supported)";
     default:
       break;
   }

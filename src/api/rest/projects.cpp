@@ -12,9 +12,16 @@ namespace {
 
 // The members of Harbor's ProjectMetadata that a ProjectReq may set. Others are ignored,
 // as Harbor's typed request model drops them.
-constexpr std::string_view kRequestMetadata[] = {
-    "public",    "enable_content_trust", "enable_content_trust_cosign", "prevent_vul",      "severity",
-    "auto_scan", "auto_sbom_generation", "reuse_sys_cve_allowlist",     "prevent_unscanned"};
+constexpr std::string_view kRequestMetadata[] = {"public",
+                                                 "enable_content_trust",
+                                                 "enable_content_trust_cosign",
+                                                 "prevent_vul",
+                                                 "severity",
+                                                 "auto_scan",
+                                                 "auto_sbom_generation",
+                                                 "reuse_sys_cve_allowlist",
+                                                 "prevent_unscanned",
+                                                 "cosign_public_keys"};
 
 bool all_digits(std::string_view text) {
   return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });

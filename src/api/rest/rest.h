@@ -19,6 +19,7 @@
 #include "api/rest/routes.h"
 #include "http/exchange.h"
 #include "iam/service.h"
+#include "meta/label_database.h"
 #include "meta/query.h"
 
 namespace berth::api::rest {
@@ -57,7 +58,8 @@ std::vector<Route> project_routes();     // projects.cpp: /projects, summary, me
 std::vector<Route> member_routes();      // members.cpp: /projects/{p}/members
 std::vector<Route> robot_routes();       // robots.cpp: /robots, /projects/{p}/robots
 std::vector<Route> repository_routes();  // repositories.cpp: /projects/{p}/repositories, /repositories
-std::vector<Route> artifact_routes();    // artifacts.cpp: artifacts and tags
+std::vector<Route> artifact_routes();    // artifacts.cpp: artifacts, tags, copies, accessories, additions
+std::vector<Route> label_routes();       // labels.cpp: /labels, artifact labels
 std::vector<Route> audit_routes();       // audit.cpp: /audit-logs, /projects/{p}/logs
 std::vector<Route> system_routes();      // system.cpp: /systeminfo, /health, /ping, /statistics, /search
 std::vector<Route> jobservice_routes();  // jobservice.cpp: /jobservice/queues, /jobservice/jobs
@@ -129,6 +131,9 @@ boost::asio::awaitable<base::Result<std::string, http::Response>> project_name_o
 // repo_count, chart_count, metadata, cve_allowlist, current_user_role_id(s)); `role` is the
 // caller's own role in it. Defined in projects.cpp.
 boost::json::object project_json(const meta::Project& project, std::optional<meta::Role> role);
+// Harbor's Label JSON (id, name, description, color, scope, project_id, creation_time,
+// update_time). Defined in labels.cpp.
+boost::json::object label_json(const meta::Label& label);
 
 // Runs `work` (which may block: database, argon2) on the blocking pool and returns its
 // result.

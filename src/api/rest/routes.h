@@ -20,6 +20,10 @@ class Service;
 }
 namespace berth::meta {
 class ScanDatabase;
+class LabelDatabase;
+}  // namespace berth::meta
+namespace berth::artifact {
+class Inspector;
 }
 
 namespace berth::api::rest {
@@ -39,6 +43,10 @@ struct Context {
   scan::Service* scanner = nullptr;
   meta::ScanDatabase* scans = nullptr;
   jobs::Scheduler* scheduler = nullptr;
+  // Harbor's artifact model (types, attributes, additions) and labels; their endpoints and
+  // fields answer 503 / stay empty while these are null.
+  artifact::Inspector* artifacts = nullptr;
+  meta::LabelDatabase* labels = nullptr;
 };
 
 // Serves /api/v2.0/... . Authenticates each request by basic auth or by the portal

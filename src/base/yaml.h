@@ -1,0 +1,21 @@
+// YAML documents as JSON values (yaml-cpp to Boost.JSON), for readers of YAML formats
+// (OSV advisories, Helm charts). Library berth_base_yaml.
+#pragma once
+
+#include <boost/json/value.hpp>
+#include <string_view>
+
+#include "base/result.h"
+
+namespace berth::base {
+
+enum class YamlScalars {
+  strings,  // every scalar a JSON string
+  typed,    // unquoted true/false, null/~, integers and decimals as JSON booleans, null, numbers
+};
+
+// Parses one YAML document: mappings become objects (only scalar keys are kept), sequences
+// arrays. Errors: corrupt (invalid YAML), with yaml-cpp's reason.
+Result<boost::json::value> parse_yaml(std::string_view text, YamlScalars scalars);
+
+}  // namespace berth::base
