@@ -439,22 +439,41 @@ std::optional<std::optional<meta::Project>> Service::cached_project(std::string_
   return caches_->get(caches_->projects, std::string(name));
 }
 
+bool Service::visit_cached_project(std::string_view name,
+                                   const std::function<void(const meta::Project*)>& visit) {
+  std::lock_guard lock(caches_->mutex);
+  auto it = caches_->projects.find(std::string(name));
+  if (it == caches_->projects.end() || Clock::now() >= it->second.expires) return false;
+  visit(it->second.value ? &*it->second.value : nullptr);
+  return true;
+}
+
 std::optional<bool> Service::decide(const Principal& principal, std::string_view project_name,
                                     std::string_view resource, std::string_view action, bool cache_only) {
   if (principal.sysadmin) return true;
-  std::optional<meta::Project> found;
+  // What the decision needs of the project, taken without copying its metadata (this runs
+  // for every registry request).
+  struct Facts {
+    std::int64_t id = 0;
+    std::string name;
+    bool is_public = false;
+  };
+  std::optional<Facts> found;
+  auto facts_of = [](const meta::Project& p) {
+    auto flag = p.metadata.find("public");
+    return Facts{p.id, p.name, flag != p.metadata.end() && flag->second == "true"};
+  };
   if (cache_only) {
-    auto cached = cached_project(project_name);
-    if (!cached) return std::nullopt;
-    found = std::move(*cached);
-  } else {
-    found = project(project_name);
+    const bool known = visit_cached_project(project_name, [&](const meta::Project* p) {
+      if (p != nullptr) found = facts_of(*p);
+    });
+    if (!known) return std::nullopt;
+  } else if (auto p = project(project_name)) {
+    found = facts_of(*p);
   }
   if (!found) return false;
-  const meta::Project& project = *found;
-  auto is_public = project.metadata.find("public");
-  if (is_public != project.metadata.end() && is_public->second == "true" && public_action(resource, action))
-    return true;
+  const Facts& project = *found;
+  if (project.is_public && public_action(resource, action)) return true;
   if (principal.kind == Principal::Kind::robot) {
     return std::any_of(principal.robot_permissions.begin(), principal.robot_permissions.end(),
                        [&](const meta::RobotPermission& p) {

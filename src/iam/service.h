@@ -21,6 +21,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -189,6 +190,10 @@ class Service {
   std::optional<Principal> cached_authentication(std::string_view name, std::string_view password,
                                                  const std::string& client_ip);
   std::optional<std::optional<meta::Project>> cached_project(std::string_view name);
+  // Runs `visit` on the cached project (nullptr: known not to exist) without copying it, under
+  // the cache's lock (so `visit` must be quick and must not call back into the service).
+  // False when the project is not in memory (then `visit` did not run).
+  bool visit_cached_project(std::string_view name, const std::function<void(const meta::Project*)>& visit);
 
   // --- users ------------------------------------------------------------------------
   Result<meta::User> create_user(const Caller& caller, const NewUser& user);

@@ -54,10 +54,12 @@ bool has_pull_policy(const std::map<std::string, std::string>& metadata) {
 }
 
 bool PullGate::may_apply(std::string_view repository) {
-  auto cached = iam_.cached_project(project_of(repository));
-  if (!cached) return true;    // not in memory: ask the database
-  if (!*cached) return false;  // no such project: the pull fails anyway
-  return has_pull_policy((*cached)->metadata);
+  bool applies = true;  // not in memory: ask the database
+  iam_.visit_cached_project(project_of(repository), [&](const meta::Project* project) {
+    // No such project: the pull fails anyway.
+    applies = project != nullptr && has_pull_policy(project->metadata);
+  });
+  return applies;
 }
 
 std::optional<std::string> PullGate::check(const PullCheck& pull) {

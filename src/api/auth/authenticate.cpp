@@ -277,15 +277,14 @@ std::optional<Decision> Authenticator::check(const http::Request& request, const
         oci_error(ErrorCode::name_invalid, "a repository name must start with its project: <project>/<name>");
     return decision;
   }
-  std::optional<meta::Project> found;
+  bool exists = false;
   if (cache_only) {
-    auto cached = iam_.cached_project(project);
-    if (!cached) return std::nullopt;
-    found = std::move(*cached);
+    if (!iam_.visit_cached_project(project, [&](const meta::Project* p) { exists = p != nullptr; }))
+      return std::nullopt;
   } else {
-    found = iam_.project(project);
+    exists = iam_.project(project).has_value();
   }
-  if (!found) {
+  if (!exists) {
     // Nothing can be pushed to or pulled from a project that does not exist, not even by
     // an administrator. Anonymous callers are not told which projects exist.
     if (who.anonymous())
