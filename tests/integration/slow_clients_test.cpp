@@ -3,7 +3,7 @@
 // thousands of connections that send nothing or half a head, connections over the limit.
 // Each attack must be cut off within the bound its limits.* key sets (short here, through
 // BERTH_* variables), and a normal client must be served meanwhile. These tests wait on
-// purpose, so they are a suite of their own (ctest label slow_clients, about 40 s).
+// purpose, so they are a suite of their own (ctest label abuse, about a minute).
 #include <gtest/gtest.h>
 #include <poll.h>
 #include <signal.h>
@@ -79,6 +79,28 @@ class SlowClientsTest : public ::testing::Test {
     return std::chrono::duration<double, std::milli>(took).count();
   }
 
+  // Sends `data` in pieces of `piece` bytes, one every `interval`, until the server closes
+  // the connection, all is sent or `give_up` passes; once, a second in, a normal client must
+  // be served promptly. Returns how many bytes went out.
+  std::size_t send_slowly(RawConnection& connection, std::string_view data, std::size_t piece,
+                          std::chrono::milliseconds interval, std::chrono::seconds give_up,
+                          std::string_view what) {
+    const auto started = Clock::now();
+    std::size_t sent = 0;
+    bool checked_normal_client = false;
+    while (sent < data.size() && !connection.poll_now() && Clock::now() - started < give_up) {
+      if (!connection.send(data.substr(sent, piece))) break;
+      sent = std::min(data.size(), sent + piece);
+      if (!checked_normal_client && Clock::now() - started > 1s) {
+        expect_served_promptly(1s, what);
+        checked_normal_client = true;
+      }
+      std::this_thread::sleep_for(interval);
+    }
+    EXPECT_TRUE(checked_normal_client) << what << ": the normal client was not tried";
+    return sent;
+  }
+
   // POST /v2/<repo>/blobs/uploads/: the upload's Location.
   std::string start_upload_location(const std::string& repo) {
     const Response r = start_upload(*client_, repo);
@@ -103,24 +125,13 @@ TEST_F(SlowClientsTest, HeadSentAByteAtATimeIsCutOffAtTheHeaderTimeout) {
   // A valid head that never ends: one byte every 200 ms, far inside any per-read timeout.
   const std::string head = "GET /v2/ HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + std::string(1000, 'a');
   const auto first_byte = Clock::now();
-  std::size_t sent = 0;
-  bool checked_normal_client = false;
-  while (sent < head.size() && !slowloris.poll_now() && Clock::now() - first_byte < 10s) {
-    if (!slowloris.send(head.substr(sent, 1))) break;
-    ++sent;
-    if (!checked_normal_client && Clock::now() - first_byte > 1s) {
-      expect_served_promptly(1s, "during a slowloris head");
-      checked_normal_client = true;
-    }
-    std::this_thread::sleep_for(200ms);
-  }
+  const std::size_t sent = send_slowly(slowloris, head, 1, 200ms, 10s, "during a slowloris head");
   ASSERT_TRUE(slowloris.read_until_closed(3s)) << "the slow head was still being read after 10 s";
   const double cut_after = seconds_between(first_byte, *slowloris.closed_at());
   EXPECT_TRUE(slowloris.received().starts_with("HTTP/1.1 408 ")) << slowloris.received();
   EXPECT_GE(cut_after, 1.8) << "cut off before the header timeout";
   EXPECT_LT(cut_after, 3.5) << "not cut off at the 2 s header timeout";
   EXPECT_GT(sent, 5u);
-  EXPECT_TRUE(checked_normal_client);
   std::cout << "slowloris head: " << sent << " bytes sent, 408 and closed after " << cut_after << " s\n";
 }
 
@@ -154,17 +165,7 @@ TEST_F(SlowClientsTest, TricklingBodyIsCutOffAndTheBytesReceivedAreKept) {
   // 100 bytes every 200 ms: 500 B/s, half the minimum rate, with pauses far under the
   // 2 s body timeout. The budget is 2 s + 1 s per KiB received: gone after about 4 s.
   const auto started = Clock::now();
-  std::size_t sent = 0;
-  bool checked_normal_client = false;
-  while (!trickle.poll_now() && Clock::now() - started < 15s) {
-    if (!trickle.send(std::string_view(blob.data).substr(sent, 100))) break;
-    sent += 100;
-    if (!checked_normal_client && Clock::now() - started > 1s) {
-      expect_served_promptly(1s, "during a trickling upload");
-      checked_normal_client = true;
-    }
-    std::this_thread::sleep_for(200ms);
-  }
+  const std::size_t sent = send_slowly(trickle, blob.data, 100, 200ms, 15s, "during a trickling upload");
   ASSERT_TRUE(trickle.read_until_closed(3s)) << "a 500 B/s body was still being read after 15 s";
   const double cut_after = seconds_between(started, *trickle.closed_at());
   EXPECT_GE(cut_after, 3.0) << "cut off before the body had used its budget";
