@@ -133,6 +133,17 @@ Kind duration(std::chrono::seconds Config::*field) {
           "expected a duration such as 90s, 15m, 24h"};
 }
 
+// A duration that must not be zero (a time limit of nothing would refuse every client).
+Kind positive_duration(std::chrono::seconds Config::*field) {
+  return {[field](Config& config, const std::string& value) {
+            std::chrono::seconds parsed{};
+            if (!parse_duration(value, parsed) || parsed.count() == 0) return false;
+            config.*field = parsed;
+            return true;
+          },
+          "expected a duration above zero such as 20s, 1m"};
+}
+
 // A list: items separated by commas or spaces (a YAML sequence arrives joined by commas).
 Kind text_list(std::vector<std::string> Config::*field) {
   return {[field](Config& config, const std::string& value) {
@@ -174,12 +185,30 @@ const std::vector<KeyDef>& key_defs() {
     add("tls.certificate", "PEM certificate chain; TLS is on when certificate and key are set",
         text(&Config::tls_certificate));
     add("tls.private_key", "PEM private key", text(&Config::tls_private_key));
+    add("tls.hsts_max_age",
+        "max-age of the Strict-Transport-Security header sent on every TLS response (0 = no header)",
+        duration(&Config::hsts_max_age));
     add("limits.max_connections", "connections served at once; more are closed",
         number(&Config::max_connections));
     add("limits.max_header_bytes", "largest request head; larger ones get 431",
         number(&Config::max_header_bytes));
     add("limits.max_body_bytes", "largest request body in bytes (0 = unlimited)",
         number(&Config::max_body_bytes));
+    add("limits.idle_timeout", "how long a connection may wait before it starts a request",
+        positive_duration(&Config::idle_timeout));
+    add("limits.header_timeout",
+        "a request head (and TLS handshake) must be complete this long after its first byte (else 408)",
+        positive_duration(&Config::header_timeout));
+    add("limits.body_timeout", "longest pause allowed in a request body",
+        positive_duration(&Config::body_timeout));
+    add("limits.min_body_rate",
+        "bytes/s a request body must average, after body_timeout of grace that fast parts extend (0 = no "
+        "rule)",
+        number(&Config::min_body_rate));
+    add("limits.send_timeout", "longest a response may wait for the client to read",
+        positive_duration(&Config::send_timeout));
+    add("limits.min_send_rate", "bytes/s a client must read a response at on average, like min_body_rate",
+        number(&Config::min_send_rate));
     add("limits.io_threads", "threads serving connections (0 = one per core)", number(&Config::io_threads));
     add("limits.max_open_uploads", "uploads in progress at once; more get 429 TOOMANYREQUESTS",
         number(&Config::max_open_uploads));

@@ -20,10 +20,18 @@ struct Config {
   std::string log_level = "info";
   std::string tls_certificate;
   std::string tls_private_key;
+  std::chrono::seconds hsts_max_age{31536000};  // Strict-Transport-Security under TLS; 0 = none
   std::size_t max_connections = 4096;
   std::size_t max_header_bytes = 16 * 1024;
   std::uint64_t max_body_bytes = 0;  // 0 = unlimited
-  unsigned io_threads = 0;           // 0 = one per core
+  // Slow clients (http::ServerOptions says what each bounds).
+  std::chrono::seconds idle_timeout{60};
+  std::chrono::seconds header_timeout{20};
+  std::chrono::seconds body_timeout{60};
+  std::uint64_t min_body_rate = 1024;  // bytes/s; 0 = no rule
+  std::chrono::seconds send_timeout{60};
+  std::uint64_t min_send_rate = 1024;  // bytes/s; 0 = no rule
+  unsigned io_threads = 0;             // 0 = one per core
   unsigned blocking_threads = 8;
   std::size_t max_open_uploads = 1024;
   std::chrono::seconds upload_max_age{std::chrono::hours(24)};

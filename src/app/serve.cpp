@@ -15,6 +15,7 @@
 #include "app/storage.h"
 #include "artifact/inspector.h"
 #include "base/log.h"
+#include "base/open_files.h"
 #include "http/middleware.h"
 #include "http/router.h"
 #include "http/server.h"
@@ -116,6 +117,27 @@ http::Handler health_handler(registry::Registry& registry) {
   };
 }
 
+// Raises the descriptor limit as far as allowed, and says when it is still too low for
+// the configured connections and uploads (each holds a descriptor).
+void check_open_file_limit(const Config& config) {
+  constexpr std::uint64_t kReserve = 256;  // database, blob reads, logs, the vulnerability database
+  auto limit = base::raise_open_file_limit();
+  if (!limit) {
+    BERTH_LOG_WARN("{}", limit.error().message);
+    return;
+  }
+  const std::uint64_t needed = config.max_connections + config.max_open_uploads + kReserve;
+  if (*limit < needed) {
+    BERTH_LOG_WARN(
+        "open file limit is {}, but limits.max_connections ({}) + limits.max_open_uploads ({}) need about "
+        "{}: "
+        "raise it (ulimit -n, systemd LimitNOFILE=) or lower those limits",
+        *limit, config.max_connections, config.max_open_uploads, needed);
+  } else {
+    BERTH_LOG_DEBUG("open file limit: {}", *limit);
+  }
+}
+
 }  // namespace
 
 int serve(const Config& config) {
@@ -124,6 +146,7 @@ int serve(const Config& config) {
     BERTH_LOG_ERROR("{}", address.error().message);
     return 2;
   }
+  check_open_file_limit(config);
   auto storage = open_storage(config.data_dir);
   if (!storage) {
     BERTH_LOG_ERROR("cannot open data directory: {}", storage.error().message);
@@ -288,6 +311,13 @@ int serve(const Config& config) {
   options.max_header_bytes = config.max_header_bytes;
   options.max_body_bytes = config.max_body_bytes;
   options.max_connections = config.max_connections;
+  options.idle_timeout = config.idle_timeout;
+  options.header_timeout = config.header_timeout;
+  options.body_timeout = config.body_timeout;
+  options.min_body_rate = config.min_body_rate;
+  options.send_timeout = config.send_timeout;
+  options.min_send_rate = config.min_send_rate;
+  options.hsts_max_age = config.hsts_max_age;
   options.shutdown_grace = config.shutdown_grace;
   http::Server server(options, http::with_request_id(http::with_access_log(router.handler())));
   if (auto listening = server.listen(); !listening) {

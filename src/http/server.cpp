@@ -36,6 +36,7 @@
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/beast/core/buffers_suffix.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/stream_traits.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -53,10 +54,12 @@
 #include <mutex>
 #include <optional>
 #include <thread>
-#include <type_traits>
 #include <vector>
 
 #include "base/log.h"
+#include "http/deadline.h"
+#include "http/tls_context.h"
+#include "http/transfer_budget.h"
 
 namespace berth::http {
 namespace {
@@ -70,6 +73,9 @@ using boost::system::error_code;
 constexpr auto nothrow = asio::as_tuple(asio::use_awaitable);
 
 constexpr std::size_t kFirstReadBytes = 8 * 1024;
+// An idle TLS connection reads its next request through the TLS stream, which already
+// holds the decrypted record: a small first read keeps waiting connections small.
+constexpr std::size_t kTlsIdleReadBytes = 1024;
 constexpr std::size_t kDrainLimit = 64 * 1024;          // unread body we still read to keep a connection
 constexpr std::size_t kLingerLimit = 64 * 1024 * 1024;  // unread input discarded before a close
 constexpr auto kLingerTime = std::chrono::seconds(1);
@@ -78,11 +84,17 @@ constexpr std::size_t kTlsFileChunk = 64 * 1024;
 constexpr std::size_t kScratchBytes = 16 * 1024;
 constexpr unsigned char kTlsHandshakeRecord = 0x16;
 
-constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+using Clock = std::chrono::steady_clock;
+
+// Answers the server gives on its own, without a handler: status line and fields, without
+// the blank line that ends the head (Strict-Transport-Security may still be added).
+constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n";
 constexpr std::string_view kBadRequest =
-    "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+    "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n";
+constexpr std::string_view kHeadTimeout =
+    "HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\nConnection: close\r\n";
 constexpr std::string_view kHeadTooLarge =
-    "HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+    "HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Length: 0\r\nConnection: close\r\n";
 constexpr std::string_view kInternalErrorBody =
     R"({"errors":[{"code":"UNKNOWN","message":"internal error"}]})";
 
@@ -205,12 +217,15 @@ class ServerCore {
 
   base::Status listen();
   std::uint16_t port() const { return port_; }
+  base::Status reload_tls();
   void run(bool handle_signals);
   void stop();
 
   const ServerOptions& options() const { return options_; }
   const Handler& handler() const { return handler_; }
   std::size_t buffer_limit() const { return buffer_limit_; }
+  // "Strict-Transport-Security: ...\r\n" for TLS responses, or "".
+  std::string_view hsts_field() const { return hsts_field_; }
   bool stopping() const { return stopping_.load(std::memory_order_acquire); }
   asio::thread_pool& pool() { return *pool_; }
   void connection_closed();
@@ -218,12 +233,20 @@ class ServerCore {
  private:
   asio::awaitable<void> accept_loop();
   void spawn_connection(tcp::socket socket, EventLoop& loop);
+  void wait_for_reload_signal();
   void shut_down_loops();
+  std::shared_ptr<asio::ssl::context> tls_context() {
+    std::lock_guard lock(tls_mutex_);
+    return tls_;
+  }
 
   ServerOptions options_;
   Handler handler_;
   std::size_t buffer_limit_;
-  std::optional<asio::ssl::context> tls_;
+  std::string hsts_field_;
+  bool tls_enabled_ = false;
+  std::mutex tls_mutex_;
+  std::shared_ptr<asio::ssl::context> tls_;  // guarded by tls_mutex_; replaced by reload_tls()
   std::uint16_t port_ = 0;
   std::atomic<bool> stopping_{false};
   std::atomic<std::size_t> connections_{0};
@@ -236,18 +259,26 @@ class ServerCore {
   std::vector<std::unique_ptr<EventLoop>> loops_;
   std::optional<tcp::acceptor> acceptor_;
   std::optional<asio::signal_set> signals_;
+  std::optional<asio::signal_set> reload_signal_;
   std::optional<asio::thread_pool> pool_;
 };
 
 // One client connection, and the Exchange of the request it is serving. Lives in its
-// coroutine's frame on one event loop.
-template <class Stream>
+// coroutine's frame on one event loop. Under TLS the TLS stream is made only when the
+// client's first bytes arrive, so that a connection that sends nothing costs little.
+template <bool kTls>
 class Connection final : public Exchange, public ConnectionNode {
  public:
-  static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
-
-  Connection(ServerCore& server, EventLoop& loop, Stream stream, std::string remote_address)
-      : server_(server), loop_(loop), stream_(std::move(stream)), buffer_(server.buffer_limit()) {
+  Connection(ServerCore& server, EventLoop& loop, beast::tcp_stream stream,
+             std::shared_ptr<asio::ssl::context> tls_context, std::string remote_address)
+      : server_(server),
+        loop_(loop),
+        tcp_(std::move(stream)),
+        tls_context_(std::move(tls_context)),
+        deadline_(tcp_.socket()),
+        buffer_(server.buffer_limit()),
+        body_budget_(server.options().body_timeout, server.options().min_body_rate),
+        send_budget_(server.options().send_timeout, server.options().min_send_rate) {
     request_.remote_address = std::move(remote_address);
     loop_.link(this);
   }
@@ -266,15 +297,32 @@ class Connection final : public Exchange, public ConnectionNode {
   asio::awaitable<void> run_blocking(std::function<void()> work) override;
 
   void cancel_if_idle() override {
-    if (idle_) tcp().cancel();
+    if (idle_) tcp_.cancel();
   }
 
  private:
   using Parser = bhttp::request_parser<bhttp::buffer_body>;
+  using TlsStream = asio::ssl::stream<beast::tcp_stream&>;
 
-  beast::tcp_stream& tcp() { return beast::get_lowest_layer(stream_); }
-  tcp::socket& socket() { return tcp().socket(); }
+  // The stream requests and responses go through: TLS over tcp_, or tcp_ itself.
+  auto& stream() {
+    if constexpr (kTls) {
+      return *tls_;
+    } else {
+      return tcp_;
+    }
+  }
+  tcp::socket& socket() { return tcp_.socket(); }
 
+  // Starts a time limit on the reads that follow (instead of Beast's, which would close the
+  // socket and leave no way to answer).
+  void arm(Clock::duration limit) {
+    tcp_.expires_never();
+    deadline_.arm(limit);
+  }
+
+  asio::awaitable<bool> handshake();
+  asio::awaitable<bool> wait_for_request();
   asio::awaitable<bool> read_head(bool first);
   asio::awaitable<bool> serve_request();
   asio::awaitable<Response> call_handler();
@@ -282,23 +330,30 @@ class Connection final : public Exchange, public ConnectionNode {
   asio::awaitable<bool> drain_body();
   asio::awaitable<bool> write_response(const Response& response, bool keep_alive);
   bool build_head(const Response& response, bool keep_alive);
-  asio::awaitable<bool> write_raw(std::string_view bytes);
+  asio::awaitable<bool> write_canned(std::string_view status_and_fields);
+  template <class Buffers>
+  asio::awaitable<bool> send_all(const Buffers& buffers);
   asio::awaitable<bool> send_file(const FileBody& file);
-  asio::awaitable<bool> wait_writable();
+  asio::awaitable<bool> wait_ready(tcp::socket::wait_type what, Clock::duration limit);
   asio::awaitable<void> linger();
   base::Error fail_body(base::Error error) {
     body_failed_ = true;
     return error;
   }
+  base::Error body_too_slow() const;
 
   ServerCore& server_;
   EventLoop& loop_;
-  Stream stream_;
+  beast::tcp_stream tcp_;
+  std::shared_ptr<asio::ssl::context> tls_context_;  // TLS: the context when the connection came
+  std::optional<TlsStream> tls_;                     // TLS: made by handshake(); uses tcp_
+  Deadline deadline_;
   beast::flat_buffer buffer_;
   std::optional<Parser> parser_;
   Request request_;
   std::string head_;  // serialized response head, reused
-  std::optional<asio::steady_timer> write_timer_;
+  TransferBudget body_budget_;
+  TransferBudget send_budget_;
   std::uint64_t body_read_ = 0;
   bool idle_ = false;
   bool expect_continue_ = false;
@@ -307,17 +362,10 @@ class Connection final : public Exchange, public ConnectionNode {
   bool non_blocking_ = false;
 };
 
-template <class Stream>
-asio::awaitable<void> Connection<Stream>::serve() {
+template <bool kTls>
+asio::awaitable<void> Connection<kTls>::serve() {
   if constexpr (kTls) {
-    idle_ = true;
-    tcp().expires_after(server_.options().idle_timeout);
-    auto [ec] = co_await stream_.async_handshake(asio::ssl::stream_base::server, nothrow);
-    idle_ = false;
-    if (ec) {
-      BERTH_LOG_DEBUG("TLS handshake with {} failed: {}", request_.remote_address, ec.message());
-      co_return;
-    }
+    if (!co_await handshake()) co_return;
   }
   bool first = true;
   while (!server_.stopping()) {
@@ -329,46 +377,101 @@ asio::awaitable<void> Connection<Stream>::serve() {
   socket().shutdown(tcp::socket::shutdown_both, ignored);
 }
 
-// Reads the next request head into parser_. Answers what cannot be served (a TLS
-// handshake on a plain port, a malformed or oversized head) and returns false when the
-// connection is done.
-template <class Stream>
-asio::awaitable<bool> Connection<Stream>::read_head(bool first) {
+// TLS: waits (idle_timeout) for the client's first bytes without holding any TLS state,
+// then makes the TLS stream and completes the handshake within header_timeout.
+template <bool kTls>
+asio::awaitable<bool> Connection<kTls>::handshake() {
+  idle_ = true;
+  const bool arrived = co_await wait_ready(tcp::socket::wait_read, server_.options().idle_timeout);
+  idle_ = false;
+  if (!arrived || server_.stopping()) co_return false;
+  tls_.emplace(tcp_, *tls_context_);
+  arm(server_.options().header_timeout);
+  auto [ec] = co_await tls_->async_handshake(asio::ssl::stream_base::server, nothrow);
+  if (deadline_.disarm()) {
+    BERTH_LOG_DEBUG("TLS handshake with {} took longer than {} s", request_.remote_address,
+                    server_.options().header_timeout.count());
+    co_return false;
+  }
+  if (ec) {
+    BERTH_LOG_DEBUG("TLS handshake with {} failed: {}", request_.remote_address, ec.message());
+    co_return false;
+  }
+  co_return true;
+}
+
+// Waits up to idle_timeout for the first bytes of the next request. A plain connection
+// waits for the socket to become readable and holds no buffer meanwhile; a TLS one reads
+// (the bytes may already sit decrypted in the TLS stream). Returns false when the
+// connection should close quietly (idle too long, peer gone, shutdown).
+template <bool kTls>
+asio::awaitable<bool> Connection<kTls>::wait_for_request() {
+  buffer_.shrink_to_fit();  // empty here: an idle connection gives its buffer back
+  idle_ = true;
+  bool arrived = false;
+  if constexpr (kTls) {
+    arm(server_.options().idle_timeout);
+    auto [ec, n] = co_await stream().async_read_some(buffer_.prepare(kTlsIdleReadBytes), nothrow);
+    buffer_.commit(n);
+    deadline_.disarm();
+    arrived = n > 0;
+  } else {
+    arrived = co_await wait_ready(tcp::socket::wait_read, server_.options().idle_timeout);
+  }
+  idle_ = false;
+  co_return arrived && !server_.stopping();
+}
+
+// Reads the next request head into parser_: it may start within idle_timeout and must be
+// complete header_timeout after that. Answers what cannot be served (a TLS handshake on a
+// plain port, a malformed, oversized or late head) and returns false when the connection
+// is done.
+template <bool kTls>
+asio::awaitable<bool> Connection<kTls>::read_head(bool first) {
   parser_.emplace();
   parser_->header_limit(static_cast<std::uint32_t>(
       std::min<std::size_t>(server_.options().max_header_bytes, std::numeric_limits<std::uint32_t>::max())));
   parser_->body_limit(boost::none);  // enforced by read_body, so handlers can answer 413
-  idle_ = true;
-  tcp().expires_after(server_.options().idle_timeout);
+  if (buffer_.size() == 0 && !co_await wait_for_request()) co_return false;
+  arm(server_.options().header_timeout);
   if constexpr (!kTls) {
     // A client trying TLS first (skopeo, podman) must learn at once that this is not
     // TLS, so look at the first byte before waiting for a complete head.
-    if (first && buffer_.size() == 0) {
-      auto [ec, n] = co_await stream_.async_read_some(buffer_.prepare(kFirstReadBytes), nothrow);
-      buffer_.commit(n);
-      if (ec) {
-        idle_ = false;
-        co_return false;
+    if (first) {
+      if (buffer_.size() == 0) {
+        auto [ec, n] = co_await stream().async_read_some(buffer_.prepare(kFirstReadBytes), nothrow);
+        buffer_.commit(n);
+        if (ec || n == 0) {
+          deadline_.disarm();
+          co_return false;
+        }
       }
       if (static_cast<unsigned char>(*static_cast<const char*>(buffer_.data().data())) ==
           kTlsHandshakeRecord) {
-        idle_ = false;
+        deadline_.disarm();
         BERTH_LOG_DEBUG("TLS handshake from {} on a plain-HTTP port", request_.remote_address);
-        co_await write_raw(kBadRequest);
+        co_await write_canned(kBadRequest);
         co_await linger();
         co_return false;
       }
     }
   }
-  auto [ec, n] = co_await bhttp::async_read_header(stream_, buffer_, *parser_, nothrow);
+  idle_ = true;  // no request has begun to be served: a shutdown may close the connection
+  auto [ec, n] = co_await bhttp::async_read_header(stream(), buffer_, *parser_, nothrow);
   idle_ = false;
+  const bool late = deadline_.disarm();
   if (!ec) co_return true;
-  if (is_disconnect(ec)) co_return false;
-  if (ec == bhttp::error::header_limit || ec == bhttp::error::buffer_overflow) {
-    co_await write_raw(kHeadTooLarge);
+  if (late) {
+    BERTH_LOG_DEBUG("request head from {} not complete within {} s", request_.remote_address,
+                    server_.options().header_timeout.count());
+    co_await write_canned(kHeadTimeout);
+  } else if (is_disconnect(ec)) {
+    co_return false;
+  } else if (ec == bhttp::error::header_limit || ec == bhttp::error::buffer_overflow) {
+    co_await write_canned(kHeadTooLarge);
   } else if (ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category()) {
     BERTH_LOG_DEBUG("malformed request from {}: {}", request_.remote_address, ec.message());
-    co_await write_raw(kBadRequest);
+    co_await write_canned(kBadRequest);
   } else {
     co_return false;
   }
@@ -376,8 +479,8 @@ asio::awaitable<bool> Connection<Stream>::read_head(bool first) {
   co_return false;
 }
 
-template <class Stream>
-void Connection<Stream>::load_request() {
+template <bool kTls>
+void Connection<kTls>::load_request() {
   const auto& message = parser_->get();
   request_.method = to_method(message.method());
   const std::string_view target = message.target();
@@ -398,6 +501,7 @@ void Connection<Stream>::load_request() {
   request_.request_id.clear();
 
   body_read_ = 0;
+  body_budget_.reset();
   body_failed_ = false;
   continue_sent_ = false;
   const auto expect = message.find(bhttp::field::expect);
@@ -405,8 +509,8 @@ void Connection<Stream>::load_request() {
                      iequals(expect->value(), "100-continue");
 }
 
-template <class Stream>
-asio::awaitable<Response> Connection<Stream>::call_handler() {
+template <bool kTls>
+asio::awaitable<Response> Connection<kTls>::call_handler() {
   std::optional<Response> response;
   try {
     response = co_await server_.handler()(*this);
@@ -427,8 +531,8 @@ asio::awaitable<Response> Connection<Stream>::call_handler() {
 
 // Runs the handler for the request in parser_ and answers it. Returns whether the
 // connection may serve another request.
-template <class Stream>
-asio::awaitable<bool> Connection<Stream>::serve_request() {
+template <bool kTls>
+asio::awaitable<bool> Connection<kTls>::serve_request() {
   load_request();
   Response response = co_await call_handler();
 
@@ -449,8 +553,18 @@ asio::awaitable<bool> Connection<Stream>::serve_request() {
   co_return keep_alive;
 }
 
-template <class Stream>
-asio::awaitable<base::Result<std::size_t>> Connection<Stream>::read_body(std::span<char> out) {
+template <bool kTls>
+base::Error Connection<kTls>::body_too_slow() const {
+  const auto& options = server_.options();
+  std::string message =
+      "request body too slow: a pause over " + std::to_string(options.body_timeout.count()) + " s";
+  if (options.min_body_rate != 0)
+    message += " or under " + std::to_string(options.min_body_rate) + " bytes/s on average";
+  return base::make_error(base::Errc::cancelled, std::move(message));
+}
+
+template <bool kTls>
+asio::awaitable<base::Result<std::size_t>> Connection<kTls>::read_body(std::span<char> out) {
   if (!parser_ || parser_->is_done()) co_return std::size_t{0};
   if (body_failed_) co_return base::make_error(base::Errc::cancelled, "request body already failed");
   if (out.empty())
@@ -461,21 +575,26 @@ asio::awaitable<base::Result<std::size_t>> Connection<Stream>::read_body(std::sp
   }
   if (expect_continue_ && !continue_sent_) {
     continue_sent_ = true;
-    tcp().expires_after(server_.options().read_timeout);
-    auto [ec, n] = co_await asio::async_write(stream_, asio::buffer(kContinue), nothrow);
-    if (ec) co_return fail_body(body_error(ec));
+    if (!co_await write_canned(kContinue))
+      co_return fail_body(base::make_error(base::Errc::cancelled, "request body interrupted: client gone"));
   }
   for (;;) {
+    const auto wait = body_budget_.next_wait();
+    if (wait <= Clock::duration::zero()) co_return fail_body(body_too_slow());
     auto& body = parser_->get().body();
     body.data = out.data();
     body.size = out.size();
     body.more = true;
-    tcp().expires_after(server_.options().read_timeout);
-    auto [ec, n] = co_await bhttp::async_read_some(stream_, buffer_, *parser_, nothrow);
+    arm(wait);
+    const auto started = Clock::now();
+    auto [ec, n] = co_await bhttp::async_read_some(stream(), buffer_, *parser_, nothrow);
+    const bool late = deadline_.disarm();
     const std::size_t got = out.size() - body.size;
     body.data = nullptr;
     body.size = 0;
-    if (ec && ec != bhttp::error::need_buffer) co_return fail_body(body_error(ec));
+    body_budget_.record(Clock::now() - started, got);
+    if (late && got == 0) co_return fail_body(body_too_slow());
+    if (ec && ec != bhttp::error::need_buffer && !late) co_return fail_body(body_error(ec));
     if (got == 0 && !parser_->is_done()) continue;  // only framing (a chunk header) so far
     body_read_ += got;
     if (limit != 0 && body_read_ > limit) {
@@ -485,8 +604,8 @@ asio::awaitable<base::Result<std::size_t>> Connection<Stream>::read_body(std::sp
   }
 }
 
-template <class Stream>
-asio::awaitable<void> Connection<Stream>::run_blocking(std::function<void()> work) {
+template <bool kTls>
+asio::awaitable<void> Connection<kTls>::run_blocking(std::function<void()> work) {
   auto& pool = server_.pool();
   co_await asio::async_initiate<decltype(asio::use_awaitable), void()>(
       [&pool, &work](auto resume) {
@@ -508,30 +627,33 @@ asio::awaitable<void> Connection<Stream>::run_blocking(std::function<void()> wor
 
 // Reads and discards a small unread rest of the request body so that the connection
 // can be kept. Returns whether the body is now complete.
-template <class Stream>
-asio::awaitable<bool> Connection<Stream>::drain_body() {
+template <bool kTls>
+asio::awaitable<bool> Connection<kTls>::drain_body() {
   if (request_.content_length && *request_.content_length - body_read_ > kDrainLimit) co_return false;
   std::size_t drained = 0;
-  tcp().expires_after(
-      std::min<std::chrono::steady_clock::duration>(server_.options().read_timeout, kDrainTime));
+  arm(std::min<Clock::duration>(server_.options().body_timeout, kDrainTime));
+  bool complete = true;
   while (!parser_->is_done()) {
     auto& body = parser_->get().body();
     body.data = discard_buffer();
     body.size = kScratchBytes;
     body.more = true;
-    auto [ec, n] = co_await bhttp::async_read_some(stream_, buffer_, *parser_, nothrow);
+    auto [ec, n] = co_await bhttp::async_read_some(stream(), buffer_, *parser_, nothrow);
     drained += kScratchBytes - body.size;
     body.data = nullptr;
     body.size = 0;
-    if (ec && ec != bhttp::error::need_buffer) co_return false;
-    if (drained > kDrainLimit) co_return false;
+    if ((ec && ec != bhttp::error::need_buffer) || drained > kDrainLimit) {
+      complete = false;
+      break;
+    }
   }
-  co_return true;
+  deadline_.disarm();
+  co_return complete;
 }
 
 // Serializes the status line and fields into head_. Returns whether a body follows.
-template <class Stream>
-bool Connection<Stream>::build_head(const Response& response, bool keep_alive) {
+template <bool kTls>
+bool Connection<kTls>::build_head(const Response& response, bool keep_alive) {
   int status = response.status;
   if (status < 200 || status > 599) {
     BERTH_LOG_ERROR("handler returned status {} for {} {}; sending 500", status, method_name(request_.method),
@@ -582,6 +704,9 @@ bool Connection<Stream>::build_head(const Response& response, bool keep_alive) {
     head_.append(value);
     head_.append("\r\n");
   }
+  if constexpr (kTls) {
+    if (!response.headers.has("Strict-Transport-Security")) head_.append(server_.hsts_field());
+  }
   if (announced) {
     head_.append("Content-Length: ");
     append_number(head_, *announced);
@@ -596,8 +721,8 @@ bool Connection<Stream>::build_head(const Response& response, bool keep_alive) {
   return !head_request && status != 204 && status != 304 && length > 0;
 }
 
-template <class Stream>
-asio::awaitable<bool> Connection<Stream>::write_response(const Response& response, bool keep_alive) {
+template <bool kTls>
+asio::awaitable<bool> Connection<kTls>::write_response(const Response& response, bool keep_alive) {
   if (response.file && !(response.file->fd && response.file->fd->valid())) {
     BERTH_LOG_ERROR("handler returned a file body without a file for {} {}", method_name(request_.method),
                     request_.path);
@@ -605,41 +730,62 @@ asio::awaitable<bool> Connection<Stream>::write_response(const Response& respons
     co_return co_await write_response(fallback, keep_alive);
   }
   const bool with_body = build_head(response, keep_alive);
-  if (!with_body) co_return co_await write_raw(head_);
+  send_budget_.reset();
+  if (!with_body) co_return co_await send_all(asio::buffer(head_));
   if (response.file) co_return co_await send_file(*response.file);
-  tcp().expires_after(server_.options().read_timeout);
   const std::array<asio::const_buffer, 2> buffers{asio::buffer(head_), asio::buffer(response.body)};
-  auto [ec, n] = co_await asio::async_write(stream_, buffers, nothrow);
-  co_return !ec;
+  co_return co_await send_all(buffers);
 }
 
-template <class Stream>
-asio::awaitable<bool> Connection<Stream>::write_raw(std::string_view bytes) {
-  tcp().expires_after(server_.options().read_timeout);
-  auto [ec, n] = co_await asio::async_write(stream_, asio::buffer(bytes.data(), bytes.size()), nothrow);
-  co_return !ec;
+// Sends one of the server's own answers (status line and fields without the final blank line).
+template <bool kTls>
+asio::awaitable<bool> Connection<kTls>::write_canned(std::string_view status_and_fields) {
+  head_.assign(status_and_fields);
+  if (!status_and_fields.starts_with("HTTP/1.1 1"))
+    head_.append(server_.hsts_field());  // not on 100 Continue
+  head_.append("\r\n");
+  send_budget_.reset();
+  co_return co_await send_all(asio::buffer(head_));
 }
 
-// Waits until the socket can take more data, up to the read timeout.
-template <class Stream>
-asio::awaitable<bool> Connection<Stream>::wait_writable() {
-  if (!write_timer_) write_timer_.emplace(socket().get_executor());
-  write_timer_->expires_after(server_.options().read_timeout);
-  write_timer_->async_wait([&sock = socket()](const error_code& ec) {
-    if (!ec) sock.cancel();
-  });
-  auto [ec] = co_await socket().async_wait(tcp::socket::wait_write, nothrow);
-  write_timer_->cancel();
-  co_return !ec;
+// Writes `buffers` whole, as long as the client reads them at the pace send_budget_ allows.
+template <bool kTls>
+template <class Buffers>
+asio::awaitable<bool> Connection<kTls>::send_all(const Buffers& buffers) {
+  beast::buffers_suffix<Buffers> rest(buffers);
+  while (beast::buffer_bytes(rest) > 0) {
+    const auto wait = send_budget_.next_wait();
+    if (wait <= Clock::duration::zero()) {
+      BERTH_LOG_DEBUG("{} reads the response to {} too slowly; closing", request_.remote_address,
+                      request_.path);
+      co_return false;
+    }
+    tcp_.expires_after(wait);
+    const auto started = Clock::now();
+    auto [ec, n] = co_await stream().async_write_some(rest, nothrow);
+    send_budget_.record(Clock::now() - started, n);
+    if (ec) co_return false;
+    rest.consume(n);
+  }
+  co_return true;
+}
+
+// Waits until the socket can be read or written, up to `limit`.
+template <bool kTls>
+asio::awaitable<bool> Connection<kTls>::wait_ready(tcp::socket::wait_type what, Clock::duration limit) {
+  arm(limit);
+  auto [ec] = co_await socket().async_wait(what, nothrow);
+  const bool late = deadline_.disarm();
+  co_return !ec && !late;
 }
 
 // Sends head_ and then the file range. Plain connections use sendfile(2) on the
 // socket in non-blocking mode; TLS connections read and write it in chunks.
-template <class Stream>
-asio::awaitable<bool> Connection<Stream>::send_file(const FileBody& file) {
+template <bool kTls>
+asio::awaitable<bool> Connection<kTls>::send_file(const FileBody& file) {
   const int file_fd = file.fd->get();
   if constexpr (kTls) {
-    if (!co_await write_raw(head_)) co_return false;
+    if (!co_await send_all(asio::buffer(head_))) co_return false;
     std::vector<char> chunk(static_cast<std::size_t>(std::min<std::uint64_t>(file.length, kTlsFileChunk)));
     std::uint64_t offset = file.offset;
     std::uint64_t remaining = file.length;
@@ -651,10 +797,7 @@ asio::awaitable<bool> Connection<Stream>::send_file(const FileBody& file) {
         BERTH_LOG_ERROR("reading the body file for {} failed or it is shorter than announced", request_.path);
         co_return false;
       }
-      tcp().expires_after(server_.options().read_timeout);
-      auto [ec, n] = co_await asio::async_write(
-          stream_, asio::buffer(chunk.data(), static_cast<std::size_t>(got)), nothrow);
-      if (ec) co_return false;
+      if (!co_await send_all(asio::buffer(chunk.data(), static_cast<std::size_t>(got)))) co_return false;
       offset += static_cast<std::uint64_t>(got);
       remaining -= static_cast<std::uint64_t>(got);
     }
@@ -667,6 +810,18 @@ asio::awaitable<bool> Connection<Stream>::send_file(const FileBody& file) {
       if (ec) co_return false;
       non_blocking_ = true;
     }
+    // Waits for room in the socket, as long as the budget allows.
+    const auto wait_for_room = [this]() -> asio::awaitable<bool> {
+      const auto wait = send_budget_.next_wait();
+      if (wait <= Clock::duration::zero()) {
+        BERTH_LOG_DEBUG("{} reads {} too slowly; closing", request_.remote_address, request_.path);
+        co_return false;
+      }
+      const auto started = Clock::now();
+      const bool ready = co_await wait_ready(tcp::socket::wait_write, wait);
+      send_budget_.record(Clock::now() - started, 0);
+      co_return ready;
+    };
     const int socket_fd = sock.native_handle();
     std::size_t head_sent = 0;
     while (head_sent < head_.size()) {
@@ -675,8 +830,9 @@ asio::awaitable<bool> Connection<Stream>::send_file(const FileBody& file) {
           ::send(socket_fd, head_.data() + head_sent, head_.size() - head_sent, MSG_MORE | MSG_NOSIGNAL);
       if (n >= 0) {
         head_sent += static_cast<std::size_t>(n);
+        send_budget_.record(Clock::duration::zero(), static_cast<std::uint64_t>(n));
       } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
-        if (!co_await wait_writable()) co_return false;
+        if (!co_await wait_for_room()) co_return false;
       } else if (errno != EINTR) {
         co_return false;
       }
@@ -688,11 +844,12 @@ asio::awaitable<bool> Connection<Stream>::send_file(const FileBody& file) {
       const ssize_t n = ::sendfile(socket_fd, file_fd, &offset, want);
       if (n > 0) {
         remaining -= static_cast<std::uint64_t>(n);
+        send_budget_.record(Clock::duration::zero(), static_cast<std::uint64_t>(n));
       } else if (n == 0) {
         BERTH_LOG_ERROR("the body file for {} is shorter than announced", request_.path);
         co_return false;
       } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
-        if (!co_await wait_writable()) co_return false;
+        if (!co_await wait_for_room()) co_return false;
       } else if (errno != EINTR) {
         co_return false;
       }
@@ -703,23 +860,23 @@ asio::awaitable<bool> Connection<Stream>::send_file(const FileBody& file) {
 
 // Before closing a connection whose client may still be sending, stop sending and
 // read a little more, so that the client gets our answer instead of a reset.
-template <class Stream>
-asio::awaitable<void> Connection<Stream>::linger() {
+template <bool kTls>
+asio::awaitable<void> Connection<kTls>::linger() {
   error_code ignored;
   socket().shutdown(tcp::socket::shutdown_send, ignored);
-  tcp().expires_after(kLingerTime);
+  tcp_.expires_after(kLingerTime);
   std::size_t discarded = 0;
   while (discarded < kLingerLimit) {
-    auto [ec, n] = co_await tcp().async_read_some(asio::buffer(discard_buffer(), kScratchBytes), nothrow);
+    auto [ec, n] = co_await tcp_.async_read_some(asio::buffer(discard_buffer(), kScratchBytes), nothrow);
     if (ec) break;
     discarded += n;
   }
 }
 
-template <class Stream>
-asio::awaitable<void> serve_connection(ServerCore& server, EventLoop& loop, Stream stream,
-                                       std::string remote) {
-  Connection<Stream> connection(server, loop, std::move(stream), std::move(remote));
+template <bool kTls>
+asio::awaitable<void> serve_connection(ServerCore& server, EventLoop& loop, beast::tcp_stream stream,
+                                       std::shared_ptr<asio::ssl::context> tls_context, std::string remote) {
+  Connection<kTls> connection(server, loop, std::move(stream), std::move(tls_context), std::move(remote));
   co_await connection.serve();
 }
 
@@ -727,29 +884,14 @@ asio::awaitable<void> serve_connection(ServerCore& server, EventLoop& loop, Stre
 
 base::Status ServerCore::listen() {
   if (acceptor_) return base::make_error(base::Errc::internal, "the server is already listening");
-  const bool want_tls = !options_.tls_certificate.empty() || !options_.tls_private_key.empty();
-  if (want_tls) {
-    if (options_.tls_certificate.empty() || options_.tls_private_key.empty()) {
-      return base::make_error(base::Errc::io_error, "TLS needs both a certificate and a private key");
-    }
-    asio::ssl::context context(asio::ssl::context::tls_server);
-    error_code ec;
-    context.set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
-                            asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
-                            asio::ssl::context::no_tlsv1_1 | asio::ssl::context::single_dh_use,
-                        ec);
-    if (!ec) SSL_CTX_set_min_proto_version(context.native_handle(), TLS1_2_VERSION);
-    if (!ec) context.use_certificate_chain_file(options_.tls_certificate, ec);
-    if (ec) {
-      return base::make_error(base::Errc::io_error, "cannot load TLS certificate " +
-                                                        options_.tls_certificate + ": " + ec.message());
-    }
-    context.use_private_key_file(options_.tls_private_key, asio::ssl::context::pem, ec);
-    if (ec) {
-      return base::make_error(base::Errc::io_error, "cannot load TLS private key " +
-                                                        options_.tls_private_key + ": " + ec.message());
-    }
-    tls_.emplace(std::move(context));
+  tls_enabled_ = !options_.tls_certificate.empty() || !options_.tls_private_key.empty();
+  if (tls_enabled_) {
+    auto context = make_tls_context(options_.tls_certificate, options_.tls_private_key);
+    if (!context) return std::move(context).error();
+    tls_ = std::move(*context);
+    if (options_.hsts_max_age.count() > 0)
+      hsts_field_ =
+          "Strict-Transport-Security: max-age=" + std::to_string(options_.hsts_max_age.count()) + "\r\n";
   }
 
   unsigned threads = options_.io_threads;
@@ -788,7 +930,7 @@ base::Status ServerCore::listen() {
   acceptor_->listen(asio::socket_base::max_listen_connections, ec);
   if (ec) return failed("cannot listen on");
   port_ = acceptor_->local_endpoint(ec).port();
-  BERTH_LOG_INFO("listening on {}:{}{}", endpoint.address().to_string(), port_, tls_ ? " (TLS)" : "");
+  BERTH_LOG_INFO("listening on {}:{}{}", endpoint.address().to_string(), port_, tls_enabled_ ? " (TLS)" : "");
   return base::ok_status();
 }
 
@@ -808,16 +950,40 @@ void ServerCore::spawn_connection(tcp::socket socket, EventLoop& loop) {
       BERTH_LOG_ERROR("connection failed: unknown exception");
     }
   };
-  if (tls_) {
-    using TlsStream = asio::ssl::stream<beast::tcp_stream>;
-    asio::co_spawn(
-        loop.context,
-        serve_connection<TlsStream>(*this, loop, TlsStream(std::move(stream), *tls_), std::move(remote)),
-        log_escape);
+  if (tls_enabled_) {
+    asio::co_spawn(loop.context,
+                   serve_connection<true>(*this, loop, std::move(stream), tls_context(), std::move(remote)),
+                   log_escape);
   } else {
-    asio::co_spawn(loop.context, serve_connection(*this, loop, std::move(stream), std::move(remote)),
+    asio::co_spawn(loop.context,
+                   serve_connection<false>(*this, loop, std::move(stream), nullptr, std::move(remote)),
                    log_escape);
   }
+}
+
+base::Status ServerCore::reload_tls() {
+  if (!tls_enabled_) return base::make_error(base::Errc::unsupported, "TLS is off");
+  auto context = make_tls_context(options_.tls_certificate, options_.tls_private_key);
+  if (!context) return std::move(context).error();
+  std::lock_guard lock(tls_mutex_);
+  tls_ = std::move(*context);
+  return base::ok_status();
+}
+
+// SIGHUP: the operator replaced the certificate (a renewal); load it for new connections.
+void ServerCore::wait_for_reload_signal() {
+  reload_signal_->async_wait([this](const error_code& ec, int) {
+    if (ec) return;
+    if (!tls_enabled_) {
+      BERTH_LOG_INFO("SIGHUP received; nothing to reload (TLS is off)");
+    } else if (auto reloaded = reload_tls(); reloaded) {
+      BERTH_LOG_INFO("SIGHUP received; TLS certificate reloaded from {}", options_.tls_certificate);
+    } else {
+      BERTH_LOG_ERROR("SIGHUP received; TLS certificate NOT reloaded, the current one stays: {}",
+                      reloaded.error().message);
+    }
+    wait_for_reload_signal();
+  });
 }
 
 asio::awaitable<void> ServerCore::accept_loop() {
@@ -870,6 +1036,7 @@ void ServerCore::shut_down_loops() {
     error_code ignored;
     if (acceptor_) acceptor_->close(ignored);
     if (signals_) signals_->cancel(ignored);
+    if (reload_signal_) reload_signal_->cancel(ignored);
   });
   for (auto& loop : loops_) {
     asio::post(loop->context, [loop = loop.get()] {
@@ -895,6 +1062,8 @@ void ServerCore::run(bool handle_signals) {
       BERTH_LOG_INFO("signal {} received; shutting down", signal_number);
       stop();
     });
+    reload_signal_.emplace(first, SIGHUP);
+    wait_for_reload_signal();
   }
   asio::co_spawn(first, accept_loop(), [](std::exception_ptr error) {
     if (error) BERTH_LOG_ERROR("the accept loop failed");
@@ -936,6 +1105,7 @@ void ServerCore::run(bool handle_signals) {
   pool_->stop();
   pool_->join();
   signals_.reset();
+  reload_signal_.reset();
   BERTH_LOG_INFO("server stopped");
 }
 
@@ -956,6 +1126,10 @@ base::Status Server::listen() {
 
 std::uint16_t Server::port() const {
   return impl_->port();
+}
+
+base::Status Server::reload_tls() {
+  return impl_->reload_tls();
 }
 
 void Server::run(bool handle_signals) {

@@ -315,15 +315,63 @@ TEST_F(ConfigTest, ConfigKeysNameTheirEnvironmentVariables) {
     EXPECT_FALSE(key.help.empty()) << key.path;
     EXPECT_TRUE(paths.insert(key.path).second) << "duplicate key " << key.path;
   }
-  for (const std::string path :
-       {"listen", "data_dir", "log_level", "tls.certificate", "tls.private_key", "limits.max_connections",
-        "limits.max_header_bytes", "limits.max_body_bytes", "limits.io_threads", "limits.blocking_threads",
-        "limits.shutdown_grace", "uploads.max_age", "uploads.purge_interval", "cache.manifest_mb"}) {
+  for (const std::string path : {"listen",
+                                 "data_dir",
+                                 "log_level",
+                                 "tls.certificate",
+                                 "tls.private_key",
+                                 "limits.max_connections",
+                                 "limits.max_header_bytes",
+                                 "limits.max_body_bytes",
+                                 "limits.io_threads",
+                                 "limits.blocking_threads",
+                                 "limits.shutdown_grace",
+                                 "uploads.max_age",
+                                 "uploads.purge_interval",
+                                 "cache.manifest_mb",
+                                 "limits.idle_timeout",
+                                 "limits.header_timeout",
+                                 "limits.body_timeout",
+                                 "limits.min_body_rate",
+                                 "limits.send_timeout",
+                                 "limits.min_send_rate",
+                                 "tls.hsts_max_age"}) {
     EXPECT_TRUE(paths.contains(path)) << "missing key " << path;
   }
   auto listen = std::find_if(keys.begin(), keys.end(), [](const ConfigKey& k) { return k.path == "listen"; });
   ASSERT_NE(listen, keys.end());
   EXPECT_EQ(listen->env, "BERTH_LISTEN");
+}
+
+TEST_F(ConfigTest, SlowClientLimitsAndHstsHaveSafeDefaultsAndParse) {
+  const Config defaults;
+  EXPECT_EQ(defaults.idle_timeout, std::chrono::seconds(60));
+  EXPECT_EQ(defaults.header_timeout, std::chrono::seconds(20));
+  EXPECT_EQ(defaults.body_timeout, std::chrono::seconds(60));
+  EXPECT_EQ(defaults.min_body_rate, 1024u);
+  EXPECT_EQ(defaults.send_timeout, std::chrono::seconds(60));
+  EXPECT_EQ(defaults.min_send_rate, 1024u);
+  EXPECT_EQ(defaults.hsts_max_age, std::chrono::seconds(31536000));
+
+  auto loaded = load_config(write("limits:\n  header_timeout: 15s\n  body_timeout: 2m\n  min_body_rate: 0\n"
+                                  "tls:\n  hsts_max_age: 0\n"),
+                            {{"BERTH_LIMITS_MIN_SEND_RATE", "65536"}, {"BERTH_LIMITS_IDLE_TIMEOUT", "5m"}});
+  ASSERT_TRUE(loaded.ok()) << loaded.error().message;
+  EXPECT_EQ(loaded->header_timeout, std::chrono::seconds(15));
+  EXPECT_EQ(loaded->body_timeout, std::chrono::seconds(120));
+  EXPECT_EQ(loaded->min_body_rate, 0u);
+  EXPECT_EQ(loaded->hsts_max_age, std::chrono::seconds(0));
+  EXPECT_EQ(loaded->min_send_rate, 65536u);
+  EXPECT_EQ(loaded->idle_timeout, std::chrono::seconds(300));
+
+  // A time limit of nothing would refuse every client: refused, naming the key.
+  for (const char* key :
+       {"limits.idle_timeout", "limits.header_timeout", "limits.body_timeout", "limits.send_timeout"}) {
+    Config config;
+    auto set = set_config_value(config, key, "0");
+    ASSERT_FALSE(set.ok()) << key;
+    EXPECT_TRUE(contains(set.error().message, key)) << set.error().message;
+  }
 }
 
 // Every key documented by config_keys() can be set through its environment variable.
