@@ -34,8 +34,11 @@ constexpr int kRounds = 5;
 constexpr int kRepositories = 4;
 constexpr int kTagsPerRepository = 6;  // few, so that pushers move each other's tags
 constexpr int kSharedLayers = 8;       // pushed again and again, to every repository
-constexpr int kMinRunMs = 300;         // how long the pushers run before the kill
-constexpr int kMaxRunMs = 1500;
+// The kill comes a random 0..kMaxKillDelayMs after the round's first kWarmUpManifests
+// acknowledged manifests, so that it finds the pushers busy however slow the build (ASan).
+constexpr int kWarmUpManifests = 4;
+constexpr int kMaxKillDelayMs = 1200;
+constexpr auto kWarmUpTimeout = 30s;
 constexpr std::size_t kMaxReportedProblems = 20;
 
 std::uint64_t crash_seed() {
@@ -79,6 +82,7 @@ class Ledger {
   }
   void add_manifest(ManifestPush push) {
     std::lock_guard lock(mutex_);
+    if (push.acknowledged) ++acknowledged_manifests_;
     manifests_.push_back(std::move(push));
   }
   void fail(std::string problem) {
@@ -96,6 +100,8 @@ class Ledger {
     return std::nullopt;
   }
 
+  std::size_t acknowledged_manifests() const { return acknowledged_manifests_.load(); }
+
   // Only while no pusher runs.
   const std::vector<StoredBlob>& blobs() const { return blobs_; }
   const std::vector<ManifestPush>& manifests() const { return manifests_; }
@@ -103,6 +109,7 @@ class Ledger {
 
  private:
   std::atomic<std::uint64_t> clock_{0};
+  std::atomic<std::size_t> acknowledged_manifests_{0};
   std::mutex mutex_;
   std::vector<StoredBlob> blobs_;
   std::vector<ManifestPush> manifests_;
@@ -380,8 +387,8 @@ TEST_F(CrashTest, KillNineDuringConcurrentPushesLosesNothingAcknowledged) {
     SCOPED_TRACE("round " + std::to_string(round));
     const std::size_t blobs_before = ledger.blobs().size();
     const std::size_t manifests_before = ledger.manifests().size();
-    const auto run_for =
-        std::chrono::milliseconds(std::uniform_int_distribution<int>(kMinRunMs, kMaxRunMs)(schedule));
+    const auto kill_delay =
+        std::chrono::milliseconds(std::uniform_int_distribution<int>(0, kMaxKillDelayMs)(schedule));
     std::vector<std::uint64_t> pusher_seeds;
     for (int i = 0; i < kPushers; ++i) pusher_seeds.push_back(schedule());
 
@@ -389,7 +396,15 @@ TEST_F(CrashTest, KillNineDuringConcurrentPushesLosesNothingAcknowledged) {
     std::vector<std::thread> pushers;
     for (std::uint64_t pusher_seed : pusher_seeds)
       pushers.emplace_back([&, pusher_seed] { Pusher(scenario, ledger, killing, round, pusher_seed).run(); });
-    std::this_thread::sleep_for(run_for);
+    const auto started = std::chrono::steady_clock::now();
+    const std::size_t warm = ledger.acknowledged_manifests() + kWarmUpManifests;
+    while (ledger.acknowledged_manifests() < warm &&
+           std::chrono::steady_clock::now() - started < kWarmUpTimeout)
+      std::this_thread::sleep_for(2ms);
+    const bool warmed_up = ledger.acknowledged_manifests() >= warm;
+    if (warmed_up) std::this_thread::sleep_for(kill_delay);
+    const auto ran =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
     killing = true;
     registry().kill9();
     for (auto& pusher : pushers) pusher.join();
@@ -401,13 +416,14 @@ TEST_F(CrashTest, KillNineDuringConcurrentPushesLosesNothingAcknowledged) {
       acknowledged += ledger.manifests()[i].acknowledged ? 1 : 0;
     const std::size_t new_blobs = ledger.blobs().size() - blobs_before;
     const std::size_t cut_off = ledger.manifests().size() - manifests_before - acknowledged;
-    std::cout << "round " << round << ": killed after " << run_for.count() << " ms; acknowledged "
-              << new_blobs << " blobs and " << acknowledged << " manifests; " << cut_off
-              << " manifest PUTs cut off\n";
-    EXPECT_GT(new_blobs, 0u) << "nothing was pushed in " << run_for.count() << " ms";
+    std::cout << "round " << round << ": killed after " << ran.count() << " ms; acknowledged " << new_blobs
+              << " blobs and " << acknowledged << " manifests; " << cut_off << " manifest PUTs cut off\n";
+    EXPECT_TRUE(warmed_up) << "fewer than " << kWarmUpManifests << " images were pushed in "
+                           << std::chrono::duration_cast<std::chrono::seconds>(kWarmUpTimeout).count()
+                           << " s";
 
-    // Odd rounds: fsck on the crashed directory (its own recovery runs first). Even
-    // rounds: the restarted server recovers, and fsck runs after its graceful stop.
+    // In odd rounds fsck first checks the crashed directory (running its own recovery);
+    // in every round the restarted server recovers, is checked, stops, and fsck follows.
     if (round % 2 == 1) {
       EXPECT_TRUE(fsck_clean(registry().data_dir())) << "right after the kill";
     }
