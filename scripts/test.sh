@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds Berth and runs every test:
-#   1. build/       RelWithDebInfo: unit tests (ctest -j2), then integration and real-client tests
-#   2. build-asan/  ASan + UBSan at -O1: unit and integration tests (the slow client tests are left out)
+#   1. build/       RelWithDebInfo: unit tests (ctest -j2), then integration, crash and real-client tests
+#   2. build-asan/  ASan + UBSan at -O1: unit, integration and crash tests (the slow client tests are left out)
 # Exits non-zero when a build or any test fails. `--no-sanitize` skips step 2 (for a quick local run).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."

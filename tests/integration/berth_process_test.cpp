@@ -26,12 +26,6 @@ class BerthProcessTest : public DedicatedBerthTest {
       EXPECT_TRUE(r.body == blob->data) << blob->digest << " changed";
     }
   }
-
-  void expect_fsck_clean() {
-    std::string output;
-    int status = run_berth_command({"fsck", "--data", registry().data_dir().string()}, &output);
-    EXPECT_EQ(status, 0) << "berth fsck found problems:\n" << output;
-  }
 };
 
 TEST_F(BerthProcessTest, HealthzAnswers200) {
@@ -149,13 +143,13 @@ TEST_F(BerthProcessTest, KillNineDuringPushesLosesNothingAcknowledged) {
   // And the registry takes new pushes after the crash.
   ASSERT_TRUE(push_image(client(), repo, "after-crash", make_image()));
   EXPECT_EQ(registry().stop(), 0) << registry().log_tail();
-  expect_fsck_clean();
+  EXPECT_TRUE(fsck_clean(registry().data_dir()));
 }
 
 TEST_F(BerthProcessTest, FsckOfACleanDataDirectorySucceeds) {
   ASSERT_TRUE(push_image(client(), unique_repo(), "v1", make_image(3)));
   registry().stop();
-  expect_fsck_clean();
+  EXPECT_TRUE(fsck_clean(registry().data_dir()));
 }
 
 }  // namespace

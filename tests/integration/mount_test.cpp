@@ -18,9 +18,7 @@ class MountTest : public RegistryTest {
   }
 
   Response mount(const std::string& repo, const std::string& digest, const std::string& from) {
-    std::string url = with_query(uploads_path(repo), "mount", digest);
-    if (!from.empty()) url = with_query(url, "from", from);
-    return client().post(url);
+    return mount_blob(client(), repo, digest, from);
   }
 
   // A 202 answer to a mount is an upload session the client can go on with.

@@ -83,6 +83,10 @@ std::string random_hex(std::size_t chars) {
   return out;
 }
 
+void reseed_random(std::uint64_t seed) {
+  generator().seed(seed);
+}
+
 Blob make_blob(std::string data, std::string_view algorithm) {
   std::string digest = digest_of(algorithm, data);
   return Blob{std::move(data), std::move(digest)};
@@ -211,6 +215,18 @@ Response push_blob(HttpClient& client, std::string_view repo, const Blob& blob) 
   if (started.status != 202 || started.header("Location").empty()) return started;
   return client.put(with_query(started.header("Location"), "digest", blob.digest), blob.data,
                     {{"Content-Type", "application/octet-stream"}});
+}
+
+Response post_blob(HttpClient& client, std::string_view repo, const Blob& blob) {
+  return client.post(with_query(uploads_path(repo), "digest", blob.digest), blob.data,
+                     {{"Content-Type", "application/octet-stream"}});
+}
+
+Response mount_blob(HttpClient& client, std::string_view repo, std::string_view digest,
+                    std::string_view from) {
+  std::string url = with_query(uploads_path(repo), "mount", digest);
+  if (!from.empty()) url = with_query(url, "from", from);
+  return client.post(url);
 }
 
 Response push_blob_chunked(HttpClient& client, std::string_view repo, const Blob& blob,

@@ -52,6 +52,9 @@ std::string random_bytes(std::size_t count);
 // Standard base64 (with padding) of `data`.
 std::string base64_encode(std::string_view data);
 std::string random_hex(std::size_t chars);
+// Reseeds the calling thread's generator behind random_bytes and random_hex (and so
+// random_blob, random_config, make_image...): the same seed gives the same content.
+void reseed_random(std::uint64_t seed);
 
 struct Blob {
   std::string data;
@@ -118,6 +121,13 @@ void set_manifest(Image& image, std::string manifest);
 Response start_upload(HttpClient& client, std::string_view repo);
 // POST then PUT <location>?digest=: expect 201.
 Response push_blob(HttpClient& client, std::string_view repo, const Blob& blob);
+// POST /v2/<repo>/blobs/uploads/?digest= with the whole blob as the body (the monolithic
+// upload in one request): expect 201.
+Response post_blob(HttpClient& client, std::string_view repo, const Blob& blob);
+// POST /v2/<repo>/blobs/uploads/?mount=<digest>&from=<from> (no `from` when it is empty):
+// 201 when the blob was mounted, else 202 and an upload session.
+Response mount_blob(HttpClient& client, std::string_view repo, std::string_view digest,
+                    std::string_view from);
 // POST, PATCHes of `chunk_size` bytes with Content-Range, then PUT ?digest= with no body.
 // Returns the first failing response or the closing one.
 Response push_blob_chunked(HttpClient& client, std::string_view repo, const Blob& blob,

@@ -50,8 +50,7 @@ TEST_F(PushMonolithicTest, PostThenPutCreatesTheBlob) {
 TEST_F(PushMonolithicTest, SinglePostWithDigestCreatesTheBlob) {
   const std::string repo = unique_repo();
   const Blob blob = random_blob(777);
-  Response r = client().post(with_query(uploads_path(repo), "digest", blob.digest), blob.data,
-                             {{"Content-Type", "application/octet-stream"}});
+  Response r = post_blob(client(), repo, blob);
   // Registries MAY support the single POST; one that does not answers 202 + Location.
   ASSERT_TRUE(r.status == 201 || r.status == 202) << r;
   ASSERT_FALSE(r.header("Location").empty()) << r;

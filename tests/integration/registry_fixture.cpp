@@ -174,6 +174,13 @@ int run_berth_command(const std::vector<std::string>& args, std::string* output,
   return status;
 }
 
+::testing::AssertionResult fsck_clean(const fs::path& data_dir) {
+  std::string output;
+  int status = run_berth_command({"fsck", "--data", data_dir.string()}, &output);
+  if (status == 0) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << "berth fsck exited with " << status << ":\n" << output;
+}
+
 std::unique_ptr<RegistryInstance> RegistryInstance::from_environment(std::string* error) {
   std::string external = env("REGISTRY_URL");
   if (external.empty()) return spawn_berth(error);

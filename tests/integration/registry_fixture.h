@@ -53,6 +53,11 @@ int run_berth_command(const std::vector<std::string>& args, std::string* output,
                       std::chrono::seconds timeout = std::chrono::seconds(60),
                       const std::map<std::string, std::string>& environment = {});
 
+// Runs `berth fsck --data <data_dir>` (no server may run there): success when it exits 0
+// (blobs and metadata agree, after the recovery of interrupted commits), else a failure
+// that carries its exit status and output.
+::testing::AssertionResult fsck_clean(const std::filesystem::path& data_dir);
+
 // How a spawned Berth is started, beyond the defaults.
 struct BerthOptions {
   // When false, `berth serve` gets only `extra_args`: the test configures the address
