@@ -7,6 +7,8 @@ set -euo pipefail
 PACKAGES=(
   # toolchain
   build-essential cmake ninja-build ccache pkg-config clang-format
+  # fuzzing (scripts/fuzz.sh): clang with libFuzzer and the sanitizer runtimes
+  clang libclang-rt-14-dev
   # libraries
   libboost1.81-all-dev libssl-dev libsqlite3-dev sqlite3 libcurl4-openssl-dev
   libspdlog-dev libcli11-dev libyaml-cpp-dev libarchive-dev libargon2-dev

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds Berth and runs every test:
 #   1. build/       RelWithDebInfo: unit tests (ctest -j2), then integration, crash and real-client tests
-#   2. build-asan/  ASan + UBSan at -O1: unit, integration and crash tests (the slow client tests are left out)
-# Exits non-zero when a build or any test fails. `--no-sanitize` skips step 2 (for a quick local run).
+#   2. build-fuzz/  clang + libFuzzer: every fuzz target for 20 s on its corpus (scripts/fuzz.sh)
+#   3. build-asan/  ASan + UBSan at -O1: unit, integration and crash tests (the slow client tests are left out)
+# Exits non-zero when a build or any test fails. `--no-sanitize` skips step 3 (for a quick local run).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -10,7 +11,7 @@ sanitize=1
 for arg in "$@"; do
   case "$arg" in
     --no-sanitize) sanitize=0 ;;
-    -h | --help) sed -n '2,6p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,7p' "$0"; exit 0 ;;
     *) echo "test.sh: unknown option $arg" >&2; exit 2 ;;
   esac
 done
@@ -45,6 +46,24 @@ run_ctest() {
   fi
 }
 
+# run_fuzz: every fuzz target for 20 s, two at a time (scripts/fuzz.sh); each target counts as
+# one test in the totals.
+run_fuzz() {
+  section "fuzz: each target 20 s (build-fuzz/, clang)"
+  local rc=0
+  scripts/fuzz.sh --time 20 --jobs 2 2>&1 | tee "$logs/fuzz.log" || rc=$?
+  local line
+  line=$(grep -E '^fuzz: [0-9]+ passed, [0-9]+ failed' "$logs/fuzz.log" | tail -n 1 || true)
+  if [[ -n "$line" ]]; then
+    total_passed=$((total_passed + $(sed -E 's/^fuzz: ([0-9]+) passed.*/\1/' <<<"$line")))
+    total_failed=$((total_failed + $(sed -E 's/.* ([0-9]+) failed$/\1/' <<<"$line")))
+  fi
+  if ((rc != 0)); then
+    echo "test.sh: fuzzing failed with exit code $rc" >&2
+    status=1
+  fi
+}
+
 section "dependencies"
 scripts/deps.sh
 
@@ -55,7 +74,7 @@ export ASAN_OPTIONS="${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1:strict_stri
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 
 section "style: clang-format"
-mapfile -t sources < <(git ls-files 'src/*.cpp' 'src/*.h' 'tests/*.cpp' 'tests/*.h')
+mapfile -t sources < <(git ls-files 'src/*.cpp' 'src/*.h' 'tests/*.cpp' 'tests/*.h' 'fuzz/*.cpp' 'fuzz/*.h')
 if ! clang-format --dry-run --Werror "${sources[@]}"; then
   echo "test.sh: run clang-format -i on the files above" >&2
   status=1
@@ -67,6 +86,7 @@ cmake --build build
 
 run_ctest unit build -L unit -j2 --no-tests=error
 run_ctest integration+clients build -LE unit --no-tests=error
+run_fuzz
 
 if ((sanitize)); then
   section "build: ASan + UBSan, -O1 (build-asan/)"

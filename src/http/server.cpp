@@ -57,6 +57,7 @@
 #include <vector>
 
 #include "base/log.h"
+#include "http/beast_head.h"
 #include "http/deadline.h"
 #include "http/tls_context.h"
 #include "http/transfer_budget.h"
@@ -124,27 +125,6 @@ bool is_token_char(char c) {
 bool is_valid_field(std::string_view name, std::string_view value) {
   if (name.empty() || !std::all_of(name.begin(), name.end(), is_token_char)) return false;
   return value.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos;
-}
-
-Method to_method(bhttp::verb verb) {
-  switch (verb) {
-    case bhttp::verb::get:
-      return Method::get;
-    case bhttp::verb::head:
-      return Method::head;
-    case bhttp::verb::post:
-      return Method::post;
-    case bhttp::verb::put:
-      return Method::put;
-    case bhttp::verb::patch:
-      return Method::patch;
-    case bhttp::verb::delete_:
-      return Method::del;
-    case bhttp::verb::options:
-      return Method::options;
-    default:
-      return Method::other;
-  }
 }
 
 void append_number(std::string& out, std::uint64_t value) {
@@ -301,7 +281,7 @@ class Connection final : public Exchange, public ConnectionNode {
   }
 
  private:
-  using Parser = bhttp::request_parser<bhttp::buffer_body>;
+  using Parser = RequestParser;
   using TlsStream = asio::ssl::stream<beast::tcp_stream&>;
 
   // The stream requests and responses go through: TLS over tcp_, or tcp_ itself.
@@ -429,9 +409,7 @@ asio::awaitable<bool> Connection<kTls>::wait_for_request() {
 template <bool kTls>
 asio::awaitable<bool> Connection<kTls>::read_head(bool first) {
   parser_.emplace();
-  parser_->header_limit(static_cast<std::uint32_t>(
-      std::min<std::size_t>(server_.options().max_header_bytes, std::numeric_limits<std::uint32_t>::max())));
-  parser_->body_limit(boost::none);  // enforced by read_body, so handlers can answer 413
+  limit_request_parser(*parser_, server_.options().max_header_bytes);  // bodies: read_body's limit
   if (buffer_.size() == 0 && !co_await wait_for_request()) co_return false;
   arm(server_.options().header_timeout);
   if constexpr (!kTls) {
@@ -481,25 +459,8 @@ asio::awaitable<bool> Connection<kTls>::read_head(bool first) {
 
 template <bool kTls>
 void Connection<kTls>::load_request() {
+  load_request_head(*parser_, request_);
   const auto& message = parser_->get();
-  request_.method = to_method(message.method());
-  const std::string_view target = message.target();
-  request_.target.assign(target);
-  const auto question = target.find('?');
-  request_.path.assign(target.substr(0, question));
-  if (question == std::string_view::npos) {
-    request_.query.clear();
-  } else {
-    request_.query.assign(target.substr(question + 1));
-  }
-  request_.headers.clear();
-  for (const auto& field : message) {
-    request_.headers.add(std::string(field.name_string()), std::string(field.value()));
-  }
-  const auto length = parser_->content_length();
-  request_.content_length = length ? std::optional<std::uint64_t>(*length) : std::nullopt;
-  request_.request_id.clear();
-
   body_read_ = 0;
   body_budget_.reset();
   body_failed_ = false;

@@ -165,17 +165,17 @@ struct Input {
   std::uint64_t pos = 0;
   std::uint64_t end = 0;
   std::uint64_t consumed = 0;  // compressed bytes handed to libarchive (read or skipped)
-  std::vector<char> buffer;
+  std::unique_ptr<char[]> buffer;  // kReadBlock bytes, not zero-filled: pread writes what is read
 };
 
 la_ssize_t read_input(struct archive* a, void* data, const void** out) {
   auto* in = static_cast<Input*>(data);
   const std::uint64_t left = in->end > in->pos ? in->end - in->pos : 0;
-  const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(in->buffer.size(), left));
+  const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(kReadBlock, left));
   if (want == 0) return 0;
   ssize_t n = 0;
   do {
-    n = ::pread(in->fd, in->buffer.data(), want, static_cast<off_t>(in->pos));
+    n = ::pread(in->fd, in->buffer.get(), want, static_cast<off_t>(in->pos));
   } while (n < 0 && errno == EINTR);
   if (n < 0) {
     archive_set_error(a, errno, "read error: %s", std::strerror(errno));
@@ -183,7 +183,7 @@ la_ssize_t read_input(struct archive* a, void* data, const void** out) {
   }
   in->pos += static_cast<std::uint64_t>(n);
   in->consumed += static_cast<std::uint64_t>(n);
-  *out = in->buffer.data();
+  *out = in->buffer.get();
   return n;
 }
 
@@ -291,7 +291,7 @@ Status LayerReader::open() {
   input_.fd = fd;
   input_.pos = layer_.offset;
   input_.end = layer_.length ? layer_.offset + *layer_.length : std::max(file_size, layer_.offset);
-  input_.buffer.resize(kReadBlock);
+  input_.buffer = std::make_unique_for_overwrite<char[]>(kReadBlock);
   ::posix_fadvise(fd, static_cast<off_t>(layer_.offset), 0, POSIX_FADV_SEQUENTIAL);
 
   archive_.reset(archive_read_new());

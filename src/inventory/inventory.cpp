@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/utf8.h"
 #include "inventory/analyzers.h"
 
 namespace berth::inventory {
@@ -231,6 +232,14 @@ Parser parser_for(Kind kind) {
   return nullptr;
 }
 
+// Package databases are bytes: dpkg and apk take any, so a name or version may be no UTF-8.
+void make_text_valid(Package& p) {
+  for (std::string* text :
+       {&p.name, &p.version, &p.epoch, &p.arch, &p.source_name, &p.source_version, &p.licenses, &p.path}) {
+    base::make_valid_utf8(*text);
+  }
+}
+
 // "path: reason", without repeating the path when the parser already named it.
 std::string naming(std::string_view path, std::string_view message) {
   if (message.starts_with(path)) return std::string(message);
@@ -252,6 +261,10 @@ image::Selector selector() {
 base::Result<Inventory> analyze(const image::Snapshot& snapshot) {
   Inventory inventory;
   inventory.os = detail::detect_os(snapshot);
+  for (std::string* text :
+       {&inventory.os.family, &inventory.os.version, &inventory.os.codename, &inventory.os.pretty_name}) {
+    base::make_valid_utf8(*text);
+  }
 
   // rpm 4.16 converts an older database to rpmdb.sqlite and may leave the old one behind: the
   // SQLite one, when there is one, is the database.
@@ -294,6 +307,7 @@ base::Result<Inventory> analyze(const image::Snapshot& snapshot) {
     }
     for (auto& p : *packages) {
       if (p.path.empty()) p.path = path;
+      make_text_valid(p);
       p.purl = detail::make_purl(p, inventory.os);
       inventory.packages.push_back(std::move(p));
     }
@@ -305,6 +319,7 @@ base::Result<Inventory> analyze(const image::Snapshot& snapshot) {
     }
   }
 
+  for (auto& warning : inventory.warnings) base::make_valid_utf8(warning);
   std::stable_sort(inventory.packages.begin(), inventory.packages.end(),
                    [](const Package& a, const Package& b) {
                      // arch last: Multi-Arch packages (libc6 amd64 and i386) share the rest.

@@ -45,7 +45,8 @@ struct Inventory {
 image::Selector selector();
 
 // Reads the kept files into an inventory. A corrupt package database fails with
-// Errc::corrupt naming the file; an unreadable language manifest only adds a warning.
+// Errc::corrupt naming the file; an unreadable language manifest only adds a warning. Every
+// text is valid UTF-8 (bytes that are not are replaced by U+FFFD), as the JSON it ends in needs.
 base::Result<Inventory> analyze(const image::Snapshot& snapshot);
 
 std::string_view type_name(PackageType type);  // "dpkg", "apk", "rpm", "npm", "python", ...

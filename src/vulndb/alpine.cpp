@@ -110,6 +110,7 @@ class Collector {
       a.ranges.push_back(std::move(range));
       out.affected.push_back(std::move(a));
     }
+    make_valid_utf8(out);  // YAML passes any byte through
     return out;
   }
 
@@ -145,12 +146,14 @@ Result<void> import_file(const fs::path& path, bool strict, Collector& collector
   if (!packages.IsSequence())
     return base::make_error(Errc::corrupt, "alpine: " + name + ": packages is not a list");
   for (const auto& entry : packages) {
+    if (!entry.IsMap()) continue;  // operator[] on anything else throws
     const YAML::Node pkg = entry["pkg"];
     if (!pkg || !pkg.IsMap()) continue;
     const YAML::Node pkg_name = pkg["name"];
     const YAML::Node secfixes = pkg["secfixes"];
     if (!pkg_name || !pkg_name.IsScalar() || !secfixes || !secfixes.IsMap()) continue;
     const std::string package = pkg_name.Scalar();
+    if (package.empty()) continue;  // "name: !tag" or "name: ''": nothing to file it under
     for (const auto& fix : secfixes) {
       if (!fix.first.IsScalar()) continue;
       const std::string fixed = fix.first.Scalar();

@@ -115,6 +115,7 @@ Result<Bug> parse_bug(const fs::path& file) {
                      str(a, "Version"),
                      str(a, "Severity"),
                      {}};
+      if (ann.type == "package" && ann.package.empty()) continue;  // a package line naming none
       if (const auto* bugs = a.if_contains("Bugs"); bugs != nullptr && bugs->is_array()) {
         for (const auto& b : bugs->get_array()) {
           if (b.is_string()) ann.bugs.emplace_back(b.get_string());
@@ -181,7 +182,8 @@ class TrackerImport {
   // source/<codename>/**.json and updates-source/<codename>/**.json: one Sources stanza per
   // file (or an array of them), fields as arrays of strings.
   base::Status parse_sources(const fs::path& dir) {
-    for (const auto& [codename, major] : distributions_) {
+    for (const auto& distribution : distributions_) {
+      const std::string& codename = distribution.first;  // a lambda below captures it
       for (const auto& file : json_files(dir / codename)) {
         auto v = read_json(file);
         if (!v) return std::move(v).error();

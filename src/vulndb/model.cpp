@@ -5,6 +5,8 @@
 #include <boost/json/value.hpp>
 #include <cctype>
 
+#include "base/utf8.h"
+
 namespace berth::vulndb {
 namespace json = boost::json;
 using base::Errc;
@@ -133,6 +135,29 @@ std::string_view status_name(Status status) {
       return "end_of_life";
   }
   return "unknown";
+}
+
+void make_valid_utf8(Advisories& advisories) {
+  const auto strings = [](std::vector<std::string>& items) {
+    for (auto& item : items) base::make_valid_utf8(item);
+  };
+  for (auto& a : advisories.affected) {
+    for (std::string* text : {&a.ecosystem, &a.package, &a.vuln_id, &a.severity_source})
+      base::make_valid_utf8(*text);
+    for (auto& range : a.ranges) {
+      for (auto& event : range.events) base::make_valid_utf8(event.version);
+    }
+    strings(a.versions);
+    strings(a.vendor_ids);
+  }
+  for (auto& v : advisories.vulnerabilities) {
+    for (std::string* text :
+         {&v.id, &v.title, &v.description, &v.cvss_v3_vector, &v.cvss_v4_vector, &v.published, &v.modified}) {
+      base::make_valid_utf8(*text);
+    }
+    strings(v.aliases);
+    strings(v.references);
+  }
 }
 
 std::string encode(const Affected& a) {

@@ -65,6 +65,11 @@ struct Advisories {
   std::vector<Vulnerability> vulnerabilities;
 };
 
+// Replaces what is not UTF-8 in every text of `advisories` with U+FFFD (base/utf8.h). The
+// YAML importers call it: YAML parsers pass any byte through, and the stored forms and the
+// reports made from them are JSON.
+void make_valid_utf8(Advisories& advisories);
+
 // The stored forms (JSON), for meta::VulnDatabase rows.
 std::string encode(const Affected& affected);  // ranges, versions, status, severity, vendor ids
 base::Result<Affected> decode_affected(std::string_view ecosystem, std::string_view package,

@@ -216,7 +216,10 @@ class Importer {
     return add_document(*doc, name, strict);
   }
 
-  Advisories take() { return std::move(out_); }
+  Advisories take() {
+    make_valid_utf8(out_);  // YAML documents may hold any byte
+    return std::move(out_);
+  }
 
  private:
   void add_entry(const json::object& entry) {

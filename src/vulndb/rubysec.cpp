@@ -359,6 +359,7 @@ Result<Advisories> import_rubysec(const fs::path& path) {
     if (!fs::exists(path, ec))
       return base::make_error(Errc::not_found, "rubysec: no such file: " + path.string());
     if (auto st = import_file(path, true, out); !st) return std::move(st).error();
+    make_valid_utf8(out);  // YAML passes any byte through
     return out;
   }
   std::vector<fs::path> files;
@@ -380,6 +381,7 @@ Result<Advisories> import_rubysec(const fs::path& path) {
   for (const auto& file : files) {
     if (auto st = import_file(file, false, out); !st) return std::move(st).error();
   }
+  make_valid_utf8(out);
   return out;
 }
 

@@ -1011,6 +1011,22 @@ TEST(InventoryAnalyze, LegacyRpmDatabaseAndBadManifestsAreWarnings) {
   EXPECT_TRUE(warned("app/node_modules/big/package.json"));
 }
 
+// dpkg and apk take any byte in a field; what is not UTF-8 is replaced as the inventory is
+// made, because it is stored and served as JSON (found fuzzing the vulnerability importers,
+// whose YAML sources have the same property).
+TEST(InventoryAnalyze, TextThatIsNotUtf8IsReplaced) {
+  image::Snapshot s;
+  put(s, "etc/os-release", "ID=debian\nVERSION_ID=12\nPRETTY_NAME=\"Debian \xff\"\n");
+  put(s, "var/lib/dpkg/status",
+      "Package: caf\xe9\nStatus: install ok installed\nVersion: 1.0\xd0-1\nArchitecture: amd64\n\n");
+  auto inventory = analyze(s);
+  ASSERT_TRUE(inventory.ok()) << inventory.error().message;
+  ASSERT_EQ(inventory->packages.size(), 1u);
+  EXPECT_EQ(inventory->packages[0].name, "caf\xef\xbf\xbd");
+  EXPECT_EQ(inventory->packages[0].version, "1.0\xef\xbf\xbd-1");
+  EXPECT_EQ(inventory->os.pretty_name, "Debian \xef\xbf\xbd");
+}
+
 TEST(InventoryAnalyze, TypeNames) {
   EXPECT_EQ(type_name(PackageType::dpkg), "dpkg");
   EXPECT_EQ(type_name(PackageType::apk), "apk");

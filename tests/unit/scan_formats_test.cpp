@@ -10,6 +10,7 @@
 #include <set>
 #include <sstream>
 
+#include "inventory/inventory.h"
 #include "scan/formats.h"
 #include "scan/inventory_json.h"
 #include "scan/scanner.h"
@@ -161,6 +162,24 @@ TEST_F(ScanOfSampleRootfs, InventoryRoundTripsAndReassessesAlike) {
   EXPECT_EQ(again->findings.size(), report_->findings.size());
   EXPECT_FALSE(decode_inventory("{\"packages\":[{\"type\":\"nope\"}]}").ok());
   EXPECT_FALSE(decode_inventory("not json").ok());
+}
+
+// A package database may hold bytes that are not UTF-8; the inventory stored with a result
+// must still read back, or re-assessing that result after a database update fails.
+TEST(ScanInventory, PackageTextThatIsNotUtf8ReadsBack) {
+  image::Snapshot snapshot;
+  image::Kept status;
+  status.entry.path = "var/lib/dpkg/status";
+  status.data = "Package: caf\xe9\nStatus: install ok installed\nVersion: 1.0\xd0-1\n\n";
+  status.entry.size = status.data.size();
+  snapshot[status.entry.path] = status;
+  auto inventory = inventory::analyze(snapshot);
+  ASSERT_TRUE(inventory.ok()) << inventory.error().message;
+  ASSERT_EQ(inventory->packages.size(), 1u);
+  auto decoded = decode_inventory(encode_inventory(*inventory));
+  ASSERT_TRUE(decoded.ok()) << decoded.error().message;
+  ASSERT_EQ(decoded->packages.size(), 1u);
+  EXPECT_EQ(decoded->packages[0].version, inventory->packages[0].version);
 }
 
 TEST_F(ScanOfSampleRootfs, TableNamesTheOsAndCounts) {

@@ -1,13 +1,11 @@
 #include "api/auth/authenticate.h"
 
-#include <openssl/crypto.h>
-
 #include <boost/json.hpp>
 
-#include "base/base64.h"
 #include "base/log.h"
 #include "base/random.h"
 #include "base/time.h"
+#include "http/authorization.h"
 #include "iam/permissions.h"
 #include "oci/errors.h"
 
@@ -76,44 +74,6 @@ bool token_covers(const std::vector<iam::Access>& access, const Need& need) {
   return false;
 }
 
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
-// An Authorization header split into its scheme and credentials.
-struct Authorization {
-  std::string_view scheme;
-  std::string_view credentials;
-};
-Authorization split_authorization(std::string_view value) {
-  auto space = value.find(' ');
-  Authorization out{value.substr(0, space), {}};
-  if (space != std::string_view::npos) out.credentials = value.substr(space + 1);
-  while (!out.credentials.empty() && out.credentials.front() == ' ') out.credentials.remove_prefix(1);
-  return out;
-}
-
-// "user:password" of Basic credentials; nullopt when they are not base64 of that form.
-struct BasicCredentials {
-  BasicCredentials(std::string text, std::size_t at) : decoded(std::move(text)), colon(at) {}
-  BasicCredentials(BasicCredentials&&) = default;
-  BasicCredentials& operator=(BasicCredentials&&) = default;
-  ~BasicCredentials() { OPENSSL_cleanse(decoded.data(), decoded.size()); }
-  std::string decoded;  // wiped when done with
-  std::size_t colon = 0;
-  std::string_view name() const { return std::string_view(decoded).substr(0, colon); }
-  std::string_view password() const { return std::string_view(decoded).substr(colon + 1); }
-};
-std::optional<BasicCredentials> decode_basic(std::string_view credentials) {
-  auto decoded = base::base64_decode(credentials);
-  if (!decoded) return std::nullopt;
-  auto colon = decoded->find(':');
-  if (colon == std::string::npos) return std::nullopt;
-  return BasicCredentials{std::move(*decoded), colon};
-}
-
 }  // namespace
 
 // Verified tokens until they expire, so that a client's stream of requests with one
@@ -170,14 +130,14 @@ Decision Authenticator::identify(const http::Request& request) {
   Decision decision;
   auto header = request.headers.get("Authorization");
   if (!header) return decision;
-  auto [scheme, credentials] = split_authorization(*header);
-  if (iequals(scheme, "Basic")) {
-    auto basic = decode_basic(credentials);
-    if (!basic) {
+  const http::Authorization authorization = http::split_authorization(*header);
+  if (http::has_scheme(authorization, "Basic")) {
+    auto credentials = http::decode_basic_credentials(authorization.credentials);
+    if (!credentials) {
       decision.refusal = challenge(request, Need{}, "malformed basic credentials", false);
       return decision;
     }
-    auto principal = iam_.authenticate(basic->name(), basic->password(), request.remote_address);
+    auto principal = iam_.authenticate(credentials->user(), credentials->password(), request.remote_address);
     if (!principal) {
       if (principal.error().code == iam::Error::Code::too_many_requests) {
         decision.refusal = oci_error(ErrorCode::too_many_requests, principal.error().message);
@@ -189,8 +149,8 @@ Decision Authenticator::identify(const http::Request& request) {
     decision.principal = std::move(*principal);
     return decision;
   }
-  if (iequals(scheme, "Bearer")) {
-    auto claims = verify(std::string(credentials));
+  if (http::has_scheme(authorization, "Bearer")) {
+    auto claims = verify(std::string(authorization.credentials));
     if (!claims) {
       BERTH_LOG_DEBUG("refused bearer token from {}: {}", request.remote_address, claims.error().message);
       decision.refusal = challenge(request, Need{}, "invalid token: " + claims.error().message, true);
@@ -221,17 +181,17 @@ Decision Authenticator::authorize_now(const http::Request& request, const Need& 
 std::optional<Decision> Authenticator::authorize_cached(const http::Request& request, const Need& need) {
   iam::Principal principal;
   if (auto header = request.headers.get("Authorization")) {
-    auto [scheme, credentials] = split_authorization(*header);
-    if (iequals(scheme, "Basic")) {
+    const http::Authorization authorization = http::split_authorization(*header);
+    if (http::has_scheme(authorization, "Basic")) {
       // Credentials verified recently: no password check, no hop to the blocking pool.
-      auto basic = decode_basic(credentials);
+      auto basic = http::decode_basic_credentials(authorization.credentials);
       if (!basic) return std::nullopt;
-      auto cached = iam_.cached_authentication(basic->name(), basic->password(), request.remote_address);
+      auto cached = iam_.cached_authentication(basic->user(), basic->password(), request.remote_address);
       if (!cached) return std::nullopt;
       return check(request, need, std::move(*cached), true);
     }
-    if (!iequals(scheme, "Bearer")) return std::nullopt;
-    std::string token(credentials);
+    if (!http::has_scheme(authorization, "Bearer")) return std::nullopt;
+    std::string token(authorization.credentials);
     std::optional<iam::TokenClaims> claims;
     {
       std::lock_guard lock(tokens_->mutex);

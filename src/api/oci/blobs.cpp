@@ -1,53 +1,14 @@
 // GET / HEAD / DELETE /v2/<name>/blobs/<digest>
-#include <charconv>
 #include <memory>
 
 #include "api/oci/handlers.h"
 #include "api/oci/responses.h"
+#include "http/ranges.h"
 
 namespace berth::api::oci {
 namespace {
 
 using berth::oci::ErrorCode;
-
-struct ByteRange {
-  std::uint64_t first = 0;
-  std::uint64_t last = 0;  // inclusive
-};
-
-bool parse_number(std::string_view text, std::uint64_t& out) {
-  if (text.empty()) return false;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
-  return ec == std::errc() && end == text.data() + text.size();
-}
-
-// Parses a single "bytes=first-last", "bytes=first-" or "bytes=-suffix" range against a
-// blob of `size` bytes. nullopt means unsatisfiable or malformed.
-std::optional<ByteRange> parse_range(std::string_view header, std::uint64_t size) {
-  constexpr std::string_view kUnit = "bytes=";
-  if (!header.starts_with(kUnit)) return std::nullopt;
-  header.remove_prefix(kUnit.size());
-  auto dash = header.find('-');
-  if (dash == std::string_view::npos || header.find(',') != std::string_view::npos) return std::nullopt;
-  std::string_view first_text = header.substr(0, dash);
-  std::string_view last_text = header.substr(dash + 1);
-  ByteRange range;
-  if (first_text.empty()) {
-    std::uint64_t suffix = 0;
-    if (!parse_number(last_text, suffix) || suffix == 0 || size == 0) return std::nullopt;
-    range.first = suffix >= size ? 0 : size - suffix;
-    range.last = size - 1;
-    return range;
-  }
-  if (!parse_number(first_text, range.first) || range.first >= size) return std::nullopt;
-  if (last_text.empty()) {
-    range.last = size - 1;
-  } else {
-    if (!parse_number(last_text, range.last) || range.last < range.first) return std::nullopt;
-    if (range.last >= size) range.last = size - 1;
-  }
-  return range;
-}
 
 void set_blob_headers(http::Response& response, const registry::BlobInfo& info) {
   std::string digest = info.digest.str();
@@ -80,7 +41,7 @@ Awaitable get_blob(Context& context, http::Exchange& exchange, const Route& rout
   std::uint64_t offset = 0;
   std::uint64_t length = size;
   if (auto range_header = exchange.request().headers.get("Range")) {
-    auto range = parse_range(*range_header, size);
+    auto range = http::parse_range(*range_header, size);
     if (!range) {
       auto failure = error_response(ErrorCode::range_invalid, "requested range not satisfiable",
                                     std::string(*range_header));
@@ -88,7 +49,7 @@ Awaitable get_blob(Context& context, http::Exchange& exchange, const Route& rout
       co_return failure;
     }
     offset = range->first;
-    length = range->last - range->first + 1;
+    length = range->length();
     response.status = 206;
     response.headers.set("Content-Range", "bytes " + std::to_string(range->first) + "-" +
                                               std::to_string(range->last) + "/" + std::to_string(size));

@@ -1,12 +1,12 @@
 // POST /v2/<name>/blobs/uploads/ (start, monolithic, mount) and
 // GET / PATCH / PUT / DELETE /v2/<name>/blobs/uploads/<id>.
 #include <algorithm>
-#include <charconv>
 #include <cstdint>
 #include <memory>
 
 #include "api/oci/handlers.h"
 #include "api/oci/responses.h"
+#include "http/ranges.h"
 
 namespace berth::api::oci {
 namespace {
@@ -59,30 +59,6 @@ boost::asio::awaitable<registry::Status> stream_body(http::Exchange& exchange, r
     if (*n == 0) co_return registry::Status{};
     if (auto written = lease.append(std::string_view(buffer.get(), *n)); !written) co_return written;
   }
-}
-
-bool parse_u64(std::string_view text, std::uint64_t& out) {
-  if (text.empty()) return false;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
-  return ec == std::errc() && end == text.data() + text.size();
-}
-
-// Content-Range of a chunk: "<first>-<last>" (some clients prefix "bytes=" or "bytes ").
-struct ChunkRange {
-  std::uint64_t first = 0;
-  std::uint64_t last = 0;
-};
-std::optional<ChunkRange> parse_chunk_range(std::string_view text) {
-  for (std::string_view prefix : {"bytes=", "bytes "})
-    if (text.starts_with(prefix)) text.remove_prefix(prefix.size());
-  if (auto slash = text.find('/'); slash != std::string_view::npos) text = text.substr(0, slash);
-  auto dash = text.find('-');
-  if (dash == std::string_view::npos) return std::nullopt;
-  ChunkRange range;
-  if (!parse_u64(text.substr(0, dash), range.first) || !parse_u64(text.substr(dash + 1), range.last))
-    return std::nullopt;
-  if (range.last < range.first) return std::nullopt;
-  return range;
 }
 
 // Completes a leased upload with the digest from the query, off the reactor (fsync).
@@ -142,10 +118,9 @@ Awaitable patch(Context& context, http::Exchange& exchange, const Route& route) 
   registry::UploadLease upload = std::move(leased).value();
   const auto& request = exchange.request();
   if (auto header = request.headers.get("Content-Range")) {
-    auto range = parse_chunk_range(*header);
+    auto range = http::parse_content_range(*header);
     bool in_order = range && range->first == upload.size();
-    if (in_order && request.content_length)
-      in_order = *request.content_length == range->last - range->first + 1;
+    if (in_order && request.content_length) in_order = *request.content_length == range->length();
     if (!in_order) {
       auto refused = error_response(ErrorCode::range_invalid, "chunk out of order or malformed Content-Range",
                                     std::string(*header));

@@ -9,8 +9,8 @@
 #include <memory>
 
 #include "api/rest/rest.h"
-#include "base/base64.h"
 #include "base/log.h"
+#include "http/authorization.h"
 #include "iam/password.h"
 
 namespace berth::api::rest {
@@ -138,19 +138,16 @@ boost::asio::awaitable<Authentication> authenticate(Context& context, http::Exch
   Authentication result;
   result.caller.client_ip = request.remote_address;
   if (auto header = request.headers.get("Authorization"); header && iequals_prefix(*header, "basic ")) {
-    std::string_view encoded = header->substr(6);
-    while (!encoded.empty() && encoded.front() == ' ') encoded.remove_prefix(1);
-    auto decoded = base::base64_decode(encoded);
-    const auto colon = decoded ? decoded->find(':') : std::string::npos;
-    if (colon == std::string::npos) {
+    auto credentials = http::decode_basic_credentials(http::split_authorization(*header).credentials);
+    if (!credentials) {
       result.error = error_response(401, "invalid basic authorization header");
       co_return result;
     }
-    const std::string name = decoded->substr(0, colon);
-    const std::string password = decoded->substr(colon + 1);
     std::optional<iam::Result<iam::Principal>> principal;
-    co_await exchange.run_blocking(
-        [&] { principal.emplace(context.iam.authenticate(name, password, result.caller.client_ip)); });
+    co_await exchange.run_blocking([&] {
+      principal.emplace(
+          context.iam.authenticate(credentials->user, credentials->password, result.caller.client_ip));
+    });
     if (!*principal) {
       result.error = error_response(principal->error());
       co_return result;
