@@ -1,12 +1,13 @@
 // oci::parse_manifest: manifest and index JSON as clients push it, with its Content-Type.
 // Input: the body; a first byte below 0x10 picks the Content-Type from kContentTypes and is not
 // part of the body (a plain JSON body is pushed without one).
-// Checks what manifest.h promises of a parsed manifest, and that a stored manifest parses
-// again under the media type Berth serves it with.
+// Checks what manifest.h promises of a parsed manifest, what artifact.h derives from it (type,
+// accessory link), and that a stored manifest parses again under the media type Berth serves it with.
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 
 #include "fuzz_support.h"
+#include "oci/artifact.h"
 #include "oci/manifest.h"
 #include "oci/media_types.h"
 
@@ -58,6 +59,22 @@ void check_manifest(const oci::Manifest& m) {
   if (m.subject) check_descriptor(*m.subject);
 }
 
+// What push derives from a manifest to file it as an artifact (oci/artifact.h): a link only to
+// a digest that parses, under the cosign tag it was pushed with when there is no subject.
+void check_artifact(const oci::Manifest& m) {
+  for (std::string_view tag :
+       {std::string_view(), std::string_view("latest"),
+        std::string_view("sha256-0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef.sig")}) {
+    auto link = oci::accessory_link(m, tag);
+    if (!link) continue;
+    FUZZ_CHECK(oci::Digest::parse(link->subject).ok());
+    FUZZ_CHECK(!link->type.empty());
+    if (!m.subject) FUZZ_CHECK(oci::cosign_tag_subject(tag) == link->subject);
+    FUZZ_CHECK(oci::artifact_kind(m, link->type) == "SIGNATURE" || !link->type.starts_with("signature."));
+  }
+  FUZZ_CHECK(!oci::artifact_kind(m, "").empty());
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -75,6 +92,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     return 0;
   }
   check_manifest(*manifest);
+  check_artifact(*manifest);
   // Berth serves the manifest with its media type as Content-Type; a client pushing it on
   // (replication, skopeo copy) must not be refused.
   auto again = oci::parse_manifest(body, manifest->media_type);

@@ -4,13 +4,22 @@
 
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
+#include <boost/json/string.hpp>
 #include <charconv>
+#include <cmath>
 #include <string>
+
+#include "base/utf8.h"
 
 namespace berth::base {
 namespace {
 
 namespace json = boost::json;
+
+// YAML passes any byte through; JSON text must be UTF-8.
+json::string valid_text(const std::string& text) {
+  return json::string(is_valid_utf8(text) ? text : to_valid_utf8(text));
+}
 
 // A plain (unquoted) scalar as YAML 1.2's core schema reads it.
 json::value typed_scalar(const std::string& text) {
@@ -22,9 +31,11 @@ json::value typed_scalar(const std::string& text) {
   if (auto [ptr, ec] = std::from_chars(text.data(), end, integer); ec == std::errc() && ptr == end)
     return integer;
   double decimal = 0;
-  if (auto [ptr, ec] = std::from_chars(text.data(), end, decimal); ec == std::errc() && ptr == end)
+  // Not "inf" or "nan" (plain strings in YAML, and no JSON number can hold them).
+  if (auto [ptr, ec] = std::from_chars(text.data(), end, decimal);
+      ec == std::errc() && ptr == end && std::isfinite(decimal))
     return decimal;
-  return json::value(text);
+  return valid_text(text);
 }
 
 json::value to_json(const YAML::Node& node, YamlScalars scalars, int depth) {
@@ -34,7 +45,7 @@ json::value to_json(const YAML::Node& node, YamlScalars scalars, int depth) {
     case YAML::NodeType::Scalar:
       // yaml-cpp tags plain scalars "?" and quoted ones "!".
       if (scalars == YamlScalars::typed && node.Tag() == "?") return typed_scalar(node.Scalar());
-      return json::value(node.Scalar());
+      return valid_text(node.Scalar());
     case YAML::NodeType::Sequence: {
       json::array a;
       for (const auto& item : node) a.push_back(to_json(item, scalars, depth + 1));
@@ -44,7 +55,7 @@ json::value to_json(const YAML::Node& node, YamlScalars scalars, int depth) {
       json::object o;
       for (const auto& kv : node) {
         if (!kv.first.IsScalar()) continue;
-        o[kv.first.Scalar()] = to_json(kv.second, scalars, depth + 1);
+        o[valid_text(kv.first.Scalar())] = to_json(kv.second, scalars, depth + 1);
       }
       return o;
     }

@@ -15,7 +15,8 @@ enum class YamlScalars {
 };
 
 // Parses one YAML document: mappings become objects (only scalar keys are kept), sequences
-// arrays. Errors: corrupt (invalid YAML), with yaml-cpp's reason.
+// arrays. Text that is not UTF-8 has its ill-formed bytes replaced by U+FFFD (YAML passes any
+// byte through; JSON must be UTF-8). Errors: corrupt (invalid YAML), with yaml-cpp's reason.
 Result<boost::json::value> parse_yaml(std::string_view text, YamlScalars scalars);
 
 }  // namespace berth::base
