@@ -38,39 +38,62 @@ json::value typed_scalar(const std::string& text) {
   return valid_text(text);
 }
 
-json::value to_json(const YAML::Node& node, YamlScalars scalars, int depth) {
-  constexpr int kMaxDepth = 64;
-  if (depth > kMaxDepth) return nullptr;
-  switch (node.Type()) {
-    case YAML::NodeType::Scalar:
-      // yaml-cpp tags plain scalars "?" and quoted ones "!".
-      if (scalars == YamlScalars::typed && node.Tag() == "?") return typed_scalar(node.Scalar());
-      return valid_text(node.Scalar());
-    case YAML::NodeType::Sequence: {
-      json::array a;
-      for (const auto& item : node) a.push_back(to_json(item, scalars, depth + 1));
-      return a;
-    }
-    case YAML::NodeType::Map: {
-      json::object o;
-      for (const auto& kv : node) {
-        if (!kv.first.IsScalar()) continue;
-        o[valid_text(kv.first.Scalar())] = to_json(kv.second, scalars, depth + 1);
+// Why a document is refused after it parsed as YAML.
+struct Refused {
+  std::string reason;
+};
+
+// Converts yaml-cpp's node graph to JSON within bounds: an alias is a reference that the JSON
+// copies, so a few lines of anchors can stand for billions of values ("billion laughs"), and an
+// alias inside its own anchor for an endless nesting.
+class Converter {
+ public:
+  Converter(YamlScalars scalars, std::size_t max_values) : scalars_(scalars), left_(max_values) {}
+
+  json::value convert(const YAML::Node& node, int depth) {
+    if (depth > kMaxYamlDepth)
+      throw Refused{"nested deeper than " + std::to_string(kMaxYamlDepth) + " levels"};
+    if (left_ == 0) throw Refused{"its aliases expand to too many values"};
+    --left_;
+    switch (node.Type()) {
+      case YAML::NodeType::Scalar:
+        // yaml-cpp tags plain scalars "?" and quoted ones "!".
+        if (scalars_ == YamlScalars::typed && node.Tag() == "?") return typed_scalar(node.Scalar());
+        return valid_text(node.Scalar());
+      case YAML::NodeType::Sequence: {
+        json::array a;
+        for (const auto& item : node) a.push_back(convert(item, depth + 1));
+        return a;
       }
-      return o;
+      case YAML::NodeType::Map: {
+        json::object o;
+        for (const auto& kv : node) {
+          if (!kv.first.IsScalar()) continue;
+          o[valid_text(kv.first.Scalar())] = convert(kv.second, depth + 1);
+        }
+        return o;
+      }
+      default:
+        return nullptr;
     }
-    default:
-      return nullptr;
   }
-}
+
+ private:
+  YamlScalars scalars_;
+  std::size_t left_;
+};
 
 }  // namespace
 
 Result<json::value> parse_yaml(std::string_view text, YamlScalars scalars) {
   try {
-    return to_json(YAML::Load(std::string(text)), scalars, 0);
+    const YAML::Node root = YAML::Load(std::string(text));
+    // Without aliases a document has fewer values than bytes; with them, at most four times.
+    return Converter(scalars, 4 * text.size() + 1024).convert(root, 0);
   } catch (const YAML::Exception& e) {
     return make_error(Errc::corrupt, std::string("invalid YAML: ") + e.what());
+  } catch (const Refused& refused) {
+    return make_error(Errc::corrupt, "YAML refused: " + refused.reason);
   }
 }
 

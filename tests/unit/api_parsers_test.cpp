@@ -48,6 +48,10 @@ TEST(QuerySyntax, EveryKindOfTerm) {
   EXPECT_FALSE((*filters)[2].high.has_value());
   EXPECT_EQ((*filters)[3].values, (std::vector<std::string>{"1", "2"}));
   EXPECT_EQ((*filters)[4].value, "x");
+  filters = rest::parse_q("labels=(1 2)");  // all of: which fields take it is the listing's call
+  ASSERT_TRUE(filters.ok()) << filters.error();
+  EXPECT_EQ((*filters)[0].kind, meta::Filter::Kind::all_of);
+  EXPECT_EQ((*filters)[0].values, (std::vector<std::string>{"1", "2"}));
 }
 
 TEST(QuerySyntax, DecodedOnceMoreAndRefusals) {
@@ -58,7 +62,8 @@ TEST(QuerySyntax, DecodedOnceMoreAndRefusals) {
   EXPECT_TRUE(rest::parse_q("").ok());
   EXPECT_FALSE(rest::parse_q("name").ok());
   EXPECT_FALSE(rest::parse_q("na me=x").ok());
-  EXPECT_FALSE(rest::parse_q("id=(1 2)").ok());
+  EXPECT_FALSE(rest::parse_q("labels=()").ok());
+  EXPECT_FALSE(rest::parse_q("labels=(1 2").ok());
   EXPECT_FALSE(rest::parse_q("id=[1~2~3]").ok());
   EXPECT_EQ(rest::parse_sort("-name,id"), "-name");
   EXPECT_FALSE(rest::parse_sort("name;drop").has_value());

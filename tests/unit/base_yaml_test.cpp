@@ -27,11 +27,7 @@ TEST(ParseYaml, TypedScalarsBecomeJsonTypes) {
 
 // JSON has no number for them; in YAML they are plain strings (its infinity is ".inf").
 TEST(ParseYaml, InfinityAndNanWordsStayStrings) {
-  auto value = parse_yaml("a: inf
-b: nan
-c: -infinity
-d: 1e400
-", YamlScalars::typed);
+  auto value = parse_yaml("a: inf\nb: nan\nc: -infinity\nd: 1e400\n", YamlScalars::typed);
   ASSERT_TRUE(value.ok()) << value.error().message;
   const json::object& o = value->as_object();
   EXPECT_EQ(o.at("a"), "inf");
@@ -48,7 +44,7 @@ TEST(ParseYaml, StringScalarsStayStrings) {
 }
 
 // A Chart.yaml may hold any byte (YAML does not check); what Berth serves of it is JSON, which
-// a client must be able to parse (found by yaml_fuzz).
+// a client must be able to parse (yaml_fuzz checks the round trip).
 TEST(ParseYaml, TextThatIsNotUtf8IsReplaced) {
   auto value = parse_yaml("descr\xff: \"caf\xe9\"\nplain: x\xc3\n", YamlScalars::typed);
   ASSERT_TRUE(value.ok()) << value.error().message;
@@ -59,6 +55,35 @@ TEST(ParseYaml, TextThatIsNotUtf8IsReplaced) {
   json::value again = json::parse(json::serialize(*value), ec);
   EXPECT_FALSE(ec) << ec.message();
   EXPECT_EQ(again, *value);
+}
+
+// Found by yaml_fuzz: an alias inside its own anchor nested without end, and aliases of aliases
+// multiply ("billion laughs"); both are refused instead of expanded.
+TEST(ParseYaml, AliasesThatExpandWithoutBoundAreRefused) {
+  auto cyclic = parse_yaml("base: &base\n  a: 1\n  <<: *base\n", YamlScalars::typed);
+  ASSERT_FALSE(cyclic.ok());
+  EXPECT_EQ(cyclic.error().code, Errc::corrupt);
+  std::string laughs = "a: &a [x, x, x, x, x, x, x, x, x, x]\n";
+  for (char level = 'b'; level <= 'j'; ++level) {
+    const char below = static_cast<char>(level - 1);
+    laughs += std::string(1, level) + ": &" + level + " [";
+    for (int i = 0; i < 10; ++i) laughs += std::string(i ? ", *" : "*") + below;
+    laughs += "]\n";
+  }
+  auto bomb = parse_yaml(laughs, YamlScalars::strings);  // 10^10 strings
+  ASSERT_FALSE(bomb.ok());
+  EXPECT_EQ(bomb.error().code, Errc::corrupt);
+  auto anchors = parse_yaml("defaults: &d {replicas: 2}\nprod: *d\nstaging: *d\n", YamlScalars::typed);
+  ASSERT_TRUE(anchors.ok()) << anchors.error().message;
+  EXPECT_EQ(anchors->as_object().at("staging").as_object().at("replicas"), 2);
+}
+
+TEST(ParseYaml, NestingPastTheLimitIsRefused) {
+  auto nested = [](int levels) { return std::string(levels, '[') + std::string(levels, ']'); };
+  EXPECT_TRUE(parse_yaml(nested(kMaxYamlDepth + 1), YamlScalars::typed).ok());  // levels 0 to 64
+  auto deep = parse_yaml(nested(kMaxYamlDepth + 2), YamlScalars::typed);
+  ASSERT_FALSE(deep.ok());
+  EXPECT_EQ(deep.error().code, Errc::corrupt);
 }
 
 TEST(ParseYaml, InvalidYamlIsCorrupt) {
