@@ -303,6 +303,8 @@ class Connection final : public Exchange, public ConnectionNode {
 
   asio::awaitable<bool> handshake();
   asio::awaitable<bool> wait_for_request();
+  enum class Arrival { data, nothing_yet, closed };
+  Arrival read_arrived();
   asio::awaitable<bool> read_head(bool first);
   asio::awaitable<bool> serve_request();
   asio::awaitable<Response> call_handler();
@@ -381,25 +383,47 @@ asio::awaitable<bool> Connection<kTls>::handshake() {
 }
 
 // Waits up to idle_timeout for the first bytes of the next request. A plain connection
-// waits for the socket to become readable and holds no buffer meanwhile; a TLS one reads
-// (the bytes may already sit decrypted in the TLS stream). Returns false when the
-// connection should close quietly (idle too long, peer gone, shutdown).
+// reads what has already arrived (a busy keep-alive client's next request usually has);
+// otherwise it waits for the socket to become readable holding no buffer, then reads what
+// came in one go. A TLS one reads (the bytes may already sit decrypted in the TLS stream).
+// Returns false when the connection should close quietly (idle too long, peer gone,
+// shutdown).
 template <bool kTls>
 asio::awaitable<bool> Connection<kTls>::wait_for_request() {
-  buffer_.shrink_to_fit();  // empty here: an idle connection gives its buffer back
   idle_ = true;
   bool arrived = false;
   if constexpr (kTls) {
+    buffer_.shrink_to_fit();  // empty here: an idle connection gives its buffer back
     arm(server_.options().idle_timeout);
     auto [ec, n] = co_await stream().async_read_some(buffer_.prepare(kTlsIdleReadBytes), nothrow);
     buffer_.commit(n);
     deadline_.disarm();
     arrived = n > 0;
   } else {
-    arrived = co_await wait_ready(tcp::socket::wait_read, server_.options().idle_timeout);
+    Arrival now = read_arrived();
+    if (now == Arrival::nothing_yet) {
+      buffer_.shrink_to_fit();  // empty here: an idle connection gives its buffer back
+      const bool ready = co_await wait_ready(tcp::socket::wait_read, server_.options().idle_timeout);
+      now = ready ? read_arrived() : Arrival::closed;
+    }
+    // nothing_yet after readiness is a spurious wake-up: the head read that follows waits.
+    arrived = now != Arrival::closed;
   }
   idle_ = false;
   co_return arrived && !server_.stopping();
+}
+
+// One non-blocking read of up to kFirstReadBytes into buffer_, without waiting.
+template <bool kTls>
+typename Connection<kTls>::Arrival Connection<kTls>::read_arrived() {
+  const auto space = buffer_.prepare(kFirstReadBytes);
+  const ssize_t n = ::recv(socket().native_handle(), space.data(), space.size(), MSG_DONTWAIT);
+  if (n > 0) {
+    buffer_.commit(static_cast<std::size_t>(n));
+    return Arrival::data;
+  }
+  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return Arrival::nothing_yet;
+  return Arrival::closed;  // 0: the peer closed; any other error ends the connection too
 }
 
 // Reads the next request head into parser_: it may start within idle_timeout and must be
