@@ -146,7 +146,7 @@ boost::asio::awaitable<Authentication> authenticate(Context& context, http::Exch
     std::optional<iam::Result<iam::Principal>> principal;
     co_await exchange.run_blocking([&] {
       principal.emplace(
-          context.iam.authenticate(credentials->user, credentials->password, result.caller.client_ip));
+          context.iam.authenticate(credentials->user(), credentials->password(), result.caller.client_ip));
     });
     if (!*principal) {
       result.error = error_response(principal->error());
