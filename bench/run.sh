@@ -33,16 +33,10 @@ while (($#)); do
   shift
 done
 
-# As root, skopeo keeps a blob-info cache in /var/lib/containers/cache and would reuse what it
-# learnt in an earlier run (mount instead of upload). Run in a private mount namespace with an
-# empty tmpfs there, so every run measures the same work and the machine's state is untouched.
-if [[ -z "${BERTH_BENCH_PRIVATE:-}" && $(id -u) == 0 ]] && command -v unshare >/dev/null &&
-  mkdir -p /var/lib/containers 2>/dev/null && unshare --mount --propagation private true 2>/dev/null; then
-  export BERTH_BENCH_PRIVATE=1
-  exec unshare --mount --propagation private bash -c \
-    'mount -t tmpfs -o size=64m,mode=0700 berth-bench /var/lib/containers || true; exec bash "$@"' \
-    bash "$0" "${all_args[@]}"
-fi
+# shellcheck source=bench/lib.sh
+source "$repo_root/bench/lib.sh"
+bench_private_namespace "$0" "${all_args[@]}"
+bench_setup
 
 if ((quick)); then
   MID_MIB=8 BIG_MIB=32 TINY=40 WRK_SECS=3
@@ -50,74 +44,24 @@ else
   MID_MIB=50 BIG_MIB=512 TINY=200 WRK_SECS=10
 fi
 
-out_dir="$repo_root/bench/out"
-images="$out_dir/images"
-mkdir -p "$out_dir" "$images"
-work=$(mktemp -d "${TMPDIR:-/tmp}/berth-bench.XXXXXX")
-pids=()
-cleanup() {
-  local p
-  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-note() { printf '>> %s\n' "$*" >&2; }
-now() { date +%s.%N; }
-# cpu_ticks PID: user + system CPU time the process has used, in clock ticks.
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
-# calc EXPR: floating-point arithmetic, 2 decimals.
-calc() { awk "BEGIN { printf \"%.2f\", $* }"; }
-
 # ---------------------------------------------------------------------------------------------
 # berth binary
 if ((distribution_only)); then
   note "--distribution-only: berth is not measured"
-elif [[ -z "$berth_bin" ]]; then
-  scripts/deps.sh >&2
-  note "building berth (Release, build/)"
-  export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$repo_root}"
-  if ! { cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DBERTH_SANITIZE=OFF >/dev/null &&
-    cmake --build build --target berth >&2; }; then
-    echo "bench: berth did not build; fix it, or run with --distribution-only to measure docker-registry alone" >&2
-    exit 1
-  fi
-  berth_bin="$repo_root/build/src/berth"
+else
+  build_berth
 fi
 for tool in skopeo docker-registry wrk hey curl jq python3; do
   command -v "$tool" >/dev/null || { echo "bench: $tool is missing (scripts/deps.sh installs it)" >&2; exit 1; }
 done
 
 # ---------------------------------------------------------------------------------------------
-# Test images, as OCI layouts, cached in bench/out/images (they are a pure function of the seed).
-make_layout() { # NAME ARGS...
-  local name=$1
-  shift
-  local dir="$images/$name" stamp="$*"
-  if [[ -f "$dir/.stamp" && "$(cat "$dir/.stamp")" == "$stamp" ]]; then return; fi
-  note "making image layout $name ($stamp)"
-  rm -rf "$dir"
-  python3 "$repo_root/tests/clients/make_oci_layout.py" "$dir" "$@"
-  echo "$stamp" >"$dir/.stamp"
-}
+# Test images, as OCI layouts, cached in bench/out/images.
 make_layout small --seed 11 --no-index
 make_layout "mib$MID_MIB" --seed 12 --no-index --image-mib "$MID_MIB"
 make_layout "mib$BIG_MIB" --seed 13 --no-index --image-mib "$BIG_MIB"
 make_layout "tiny$TINY" --seed 14 --no-index --no-multi --tiny "$TINY"
 
-# image_bytes LAYOUT: bytes of the 'multi' image's blobs (config + layers), what a push moves.
-image_bytes() {
-  python3 - "$1" <<'EOF'
-import json, os, sys
-root = sys.argv[1]
-blob = lambda d: os.path.join(root, "blobs", *d.split(":"))
-ref = next(m for m in json.load(open(os.path.join(root, "index.json")))["manifests"]
-           if m["annotations"]["org.opencontainers.image.ref.name"] == "multi")
-man = json.load(open(blob(ref["digest"])))
-print(man["config"]["size"] + sum(l["size"] for l in man["layers"]))
-EOF
-}
 # biggest_layer LAYOUT: digest of the largest layer of 'multi'.
 biggest_layer() {
   local m
@@ -126,15 +70,8 @@ biggest_layer() {
 }
 
 # ---------------------------------------------------------------------------------------------
-# Servers
-# shellcheck source=tests/clients/servers.sh
-source "$repo_root/tests/clients/servers.sh"
-
-# Credentials: Berth's admin (docker-registry ignores them). skopeo reads them from the
-# auth file; wrk, hey and curl send the bearer token a client would get from /service/token
-# (AUTH_HEADER, set by measure()).
-BENCH_PASSWORD="Bench-Admin-$RANDOM-1"
-export REGISTRY_AUTH_FILE="$work/auth.json"
+# Servers (bench/lib.sh starts them). wrk, hey and curl send the bearer token a client would get
+# from /service/token (AUTH_HEADER, set by measure()).
 AUTH_HEADER=""
 
 # bearer_header ADDR REPO...: "Authorization: Bearer <token>" with pull access to the repositories.
@@ -143,46 +80,6 @@ bearer_header() {
   shift
   for repo in "$@"; do query+="&scope=repository:$repo:pull"; done
   echo "Authorization: Bearer $(curl -fsS -u "admin:$BENCH_PASSWORD" "http://$addr/service/token?$query" | jq -r .token)"
-}
-
-# start_server KIND: starts it on a free port; sets ADDR and SERVER_PID.
-start_server() {
-  local kind=$1 port data
-  port=$(free_port)
-  ADDR="127.0.0.1:$port"
-  data="$work/$kind-data"
-  mkdir -p "$data"
-  local health="http://$ADDR/v2/"
-  if [[ "$kind" == berth ]]; then
-    # Berth needs credentials and a project, as in production; tokens outlive the run.
-    BERTH_ADMIN_PASSWORD="$BENCH_PASSWORD" "$berth_bin" admin project create bench --data "$data" \
-      </dev/null >"$work/$kind.log" 2>&1
-    BERTH_ADMIN_PASSWORD="$BENCH_PASSWORD" BERTH_AUTH_TOKEN_LIFETIME=4h \
-      "$berth_bin" serve --listen "$ADDR" --data "$data" --log-level warn </dev/null >>"$work/$kind.log" 2>&1 &
-    health="http://$ADDR/healthz"
-  else
-    # Same footing as berth: filesystem storage, in-memory descriptor cache, no access log.
-    distribution_config "$data" "$ADDR" warn no-access-log >"$work/registry.yml"
-    # docker-registry reads REGISTRY_* variables as configuration: keep the auth file out.
-    env -u REGISTRY_AUTH_FILE docker-registry serve "$work/registry.yml" </dev/null >"$work/$kind.log" 2>&1 &
-  fi
-  SERVER_PID=$!
-  pids+=("$SERVER_PID")
-  printf '{"auths":{"%s":{"auth":"%s"}}}\n' "$ADDR" "$(printf 'admin:%s' "$BENCH_PASSWORD" | base64 -w0)" \
-    >"$REGISTRY_AUTH_FILE"
-  for _ in $(seq 100); do
-    curl -fsS -o /dev/null --max-time 1 "$health" 2>/dev/null && return 0
-    kill -0 "$SERVER_PID" 2>/dev/null || break
-    sleep 0.1
-  done
-  echo "bench: $kind did not start; its log:" >&2
-  cat "$work/$kind.log" >&2
-  exit 1
-}
-
-stop_server() {
-  kill -TERM "$1" 2>/dev/null || true
-  wait "$1" 2>/dev/null || true
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -280,8 +177,7 @@ measure() { # KIND
 
   # Log in once first, as a user does (`podman login`): the password check (argon2id, about
   # 60 ms) then happens here, not inside the first timed push.
-  skopeo login --tls-verify=false --authfile "$REGISTRY_AUTH_FILE" -u admin -p "$BENCH_PASSWORD" "$ADDR" \
-    >/dev/null 2>&1 || note "$kind: skopeo login failed"
+  skopeo_login
 
   local secs bytes
   figure push_small "push small image (ms, lower is better)"

@@ -145,6 +145,12 @@ struct Service::Caches {
   std::unordered_map<std::string, Entry<Principal>> principals;   // name -> principal
   std::unordered_map<std::string, Entry<std::optional<meta::Project>>> projects;  // name -> project
   std::unordered_map<std::string, Entry<std::optional<meta::Role>>> roles;        // "<user id>/<project id>"
+  // Credential key -> key of (name, stored hash) that the password was verified against. While
+  // the account's stored hash is unchanged, verifying the password again would give the same
+  // answer, so authenticate() reads the row and skips argon2. Not cleared by IAM writes: each use
+  // compares with the hash read just then (a new password or a deleted account no longer match).
+  std::unordered_map<std::string, std::string> verified;
+  std::uint64_t password_checks = 0;
 
   template <class V>
   std::optional<V> get(std::unordered_map<std::string, Entry<V>>& map, const std::string& key) {
@@ -170,6 +176,30 @@ struct Service::Caches {
   std::uint64_t current_generation() {
     std::lock_guard lock(mutex);
     return generation;
+  }
+
+  // Whether credential `key` was verified against the stored hash whose key is `hash_key`.
+  bool verified_against(const std::string& key, const std::string& hash_key) {
+    if (key.empty() || hash_key.empty()) return false;
+    std::lock_guard lock(mutex);
+    auto it = verified.find(key);
+    return it != verified.end() && constant_time_equal(it->second, hash_key);
+  }
+
+  void remember_verified(const std::string& key, std::string hash_key) {
+    if (key.empty() || hash_key.empty()) return;
+    std::lock_guard lock(mutex);
+    if (verified.size() >= max_entries) verified.clear();
+    verified.insert_or_assign(key, std::move(hash_key));
+  }
+
+  // verify_password, counted.
+  bool check_password(std::string_view password, std::string_view phc_hash) {
+    {
+      std::lock_guard lock(mutex);
+      ++password_checks;
+    }
+    return verify_password(password, phc_hash);
   }
 
   // One password check at a time per credential key: a burst of logins with the same name
@@ -300,12 +330,18 @@ Result<Principal> Service::authenticate(std::string_view name, std::string_view 
   std::uint64_t generation = caches_->current_generation();
   std::optional<Principal> principal;
   std::chrono::seconds ttl = options_.cache_ttl;
+  // The password matches `stored_hash`: verified against this very hash before, or by argon2 now.
+  std::string hash_key;
+  const auto password_matches = [&](const std::string& stored_hash) {
+    if (!key.empty()) hash_key = caches_->credential_keys.of(name, stored_hash);
+    return caches_->verified_against(key, hash_key) || caches_->check_password(password, stored_hash);
+  };
   if (name.starts_with(options_.robot_prefix)) {
     auto robot = db_.find_robot(std::string(name));
     if (!robot) return unavailable(robot.error());
     if (!*robot) {
       spend_verification_time(password);
-    } else if (verify_password(password, (*robot)->secret_hash) && robot_usable(**robot)) {
+    } else if (password_matches((*robot)->secret_hash) && robot_usable(**robot)) {
       principal = principal_of(**robot);
       ttl = robot_cache_ttl(**robot, ttl);
     }
@@ -314,12 +350,16 @@ Result<Principal> Service::authenticate(std::string_view name, std::string_view 
     if (!user) return unavailable(user.error());
     if (!*user) {
       spend_verification_time(password);
-    } else if (verify_password(password, (*user)->password_hash)) {
+    } else if (password_matches((*user)->password_hash)) {
       principal = principal_of(**user);
       // A hash made with older costs is replaced while the password is at hand.
       if (password_hash_outdated((*user)->password_hash)) {
-        if (auto s = db_.set_password_hash((*user)->id, hash_password(password)); !s)
+        std::string rehashed = hash_password(password);
+        if (auto s = db_.set_password_hash((*user)->id, rehashed); !s) {
           BERTH_LOG_WARN("iam: could not rehash the password of {}: {}", name, s.error().message);
+        } else if (!key.empty()) {
+          hash_key = caches_->credential_keys.of(name, rehashed);
+        }
       }
     }
   }
@@ -359,8 +399,16 @@ Result<Principal> Service::authenticate(std::string_view name, std::string_view 
   // let an address guess at another without limit. They age out with the window.
   caller.principal = *principal;
   audit(caller, "login", "login", principal->name, "", true);
-  if (!key.empty()) caches_->put(caches_->credentials, key, *principal, generation, ttl);
+  if (!key.empty()) {
+    caches_->put(caches_->credentials, key, *principal, generation, ttl);
+    caches_->remember_verified(key, std::move(hash_key));
+  }
   return *principal;
+}
+
+std::uint64_t Service::password_checks() const {
+  std::lock_guard lock(caches_->mutex);
+  return caches_->password_checks;
 }
 
 std::optional<Principal> Service::cached_authentication(std::string_view name, std::string_view password,

@@ -8,7 +8,9 @@
 // facts. Both are cleared by every IAM write in this process and expire after
 // `Options::cache_ttl` otherwise, so a change made by another node (PostgreSQL
 // scale-out) takes effect within that time. A bearer token never outlives its
-// principal's current rights: every request re-checks them.
+// principal's current rights: every request re-checks them. Once expired, credentials
+// are checked again against the account's current row; argon2 runs again only when the
+// stored hash is not the one they were verified against (new password, new account).
 //
 // Failed logins: after `max_failed_logins` failures from one address within
 // `failure_window` (successful logins in between do not reset the count), that address is
@@ -159,6 +161,8 @@ class Service {
   // too_many_requests (address locked out). Audits success and failure.
   Result<Principal> authenticate(std::string_view name, std::string_view password,
                                  const std::string& client_ip);
+  // How many argon2 verifications authenticate() has run in this process (diagnostics, tests).
+  std::uint64_t password_checks() const;
   // The current principal for a name a token was issued to (user or robot), reloaded
   // (cached) so that a deleted user or a disabled/expired robot stops at once.
   // Errors: unauthorized.

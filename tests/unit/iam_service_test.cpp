@@ -399,5 +399,59 @@ TEST_F(IamServiceTest, CachedCredentialsExpireAndTheCacheIsBounded) {
   EXPECT_FALSE(service.cached_authentication("u3", "User-Password-1", "10.0.0.2"));
 }
 
+// Expired credentials are checked against the account's current row: argon2 runs again only
+// when the stored hash changed since they were verified (here changed behind the service's
+// back, as another node would), and a wrong password always costs a full check.
+TEST_F(IamServiceTest, ExpiredCredentialsAreRecheckedAgainstTheStoredHashWithoutArgon2) {
+  Options options;
+  options.cache_ttl = std::chrono::seconds(0);  // every authenticate() misses the cache
+  Service service(*db_.iam, *db_.registry, *activity_, options);
+  auto user = make_user("puller");
+  ASSERT_TRUE(service.authenticate("puller", "User-Password-1", "10.0.0.3"));
+  const std::uint64_t after_first = service.password_checks();
+  EXPECT_EQ(after_first, 1u);
+  for (int i = 0; i < 3; ++i) {
+    auto again = service.authenticate("puller", "User-Password-1", "10.0.0.3");
+    ASSERT_TRUE(again) << again.error().message;
+    EXPECT_EQ(again->name, "puller");
+  }
+  EXPECT_EQ(service.password_checks(), after_first);
+
+  EXPECT_FALSE(service.authenticate("puller", "User-Password-2", "10.0.0.4"));
+  EXPECT_EQ(service.password_checks(), after_first + 1);
+
+  ASSERT_TRUE(db_.iam->set_password_hash(user.id, hash_password("User-Password-2")));
+  EXPECT_FALSE(service.authenticate("puller", "User-Password-1", "10.0.0.3"));
+  EXPECT_EQ(service.password_checks(), after_first + 2);
+  EXPECT_TRUE(service.authenticate("puller", "User-Password-2", "10.0.0.3"));
+
+  ASSERT_TRUE(db_.iam->delete_user(user.id));
+  EXPECT_FALSE(service.authenticate("puller", "User-Password-2", "10.0.0.3"));
+}
+
+TEST_F(IamServiceTest, ExpiredRobotSecretsAreRecheckedAgainstTheCurrentRobot) {
+  Options options;
+  options.cache_ttl = std::chrono::seconds(0);
+  Service service(*db_.iam, *db_.registry, *activity_, options);
+  make_project("bots", false);
+  NewRobot robot;
+  robot.name = "ci";
+  robot.level = "project";
+  robot.permissions = {{"bots", std::string(resource::repository), std::string(action::pull)}};
+  auto created = service.create_robot(admin_, robot);
+  ASSERT_TRUE(created) << created.error().message;
+  ASSERT_TRUE(service.authenticate(created->robot.name, created->secret, "10.0.0.7"));
+  const std::uint64_t checks = service.password_checks();
+  ASSERT_TRUE(service.authenticate(created->robot.name, created->secret, "10.0.0.7"));
+  EXPECT_EQ(service.password_checks(), checks);
+  // Disabled in the store, as another node would: refused though its secret still matches.
+  auto stored = db_.iam->find_robot(created->robot.name);
+  ASSERT_TRUE(stored && *stored);
+  meta::Robot disabled = **stored;
+  disabled.disabled = true;
+  ASSERT_TRUE(db_.iam->update_robot(disabled));
+  EXPECT_FALSE(service.authenticate(created->robot.name, created->secret, "10.0.0.7"));
+}
+
 }  // namespace
 }  // namespace berth::iam
