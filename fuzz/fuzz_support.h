@@ -40,6 +40,12 @@ inline std::pair<std::string_view, std::string_view> split_once(std::string_view
   return {text.substr(0, at), text.substr(at + 1)};
 }
 
+// Whether `text` reads as JSON rather than YAML: its first non-blank byte opens an object or array.
+inline bool starts_like_json(std::string_view text) {
+  const auto first = text.find_first_not_of(" \t\r\n");
+  return first != std::string_view::npos && (text[first] == '{' || text[first] == '[');
+}
+
 // A directory of this process's own (in /dev/shm when there is one, to spare the disk),
 // created on first use and removed at exit.
 inline const std::filesystem::path& scratch_dir() {

@@ -14,8 +14,7 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view text = fuzz::as_text(data, size);
-  const auto first = text.find_first_not_of(" \t\r\n");
-  const bool json = first != std::string_view::npos && (text[first] == '{' || text[first] == '[');
+  const bool json = fuzz::starts_like_json(text);
   const auto file = fuzz::scratch_dir() / (json ? "advisory.json" : "advisory.yaml");
   fuzz::write_file(file, text);
   auto advisories = vulndb::import_osv(file);
