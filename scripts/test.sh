@@ -68,6 +68,9 @@ section "dependencies"
 scripts/deps.sh
 
 export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$PWD}"
+# Objects carry -g: without this ccache also hashes the build directory's absolute path, so a
+# clone in another directory (every CI run) would compile everything again.
+export CCACHE_NOHASHDIR="${CCACHE_NOHASHDIR:-1}"
 export CTEST_OUTPUT_ON_FAILURE=1
 # Sanitizers: stop at the first error with a stack trace; leaks count as errors.
 export ASAN_OPTIONS="${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1:check_initialization_order=1}"

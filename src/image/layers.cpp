@@ -164,7 +164,7 @@ struct Input {
   int fd = -1;
   std::uint64_t pos = 0;
   std::uint64_t end = 0;
-  std::uint64_t consumed = 0;  // compressed bytes handed to libarchive (read or skipped)
+  std::uint64_t consumed = 0;      // compressed bytes handed to libarchive (read or skipped)
   std::unique_ptr<char[]> buffer;  // kReadBlock bytes, not zero-filled: pread writes what is read
 };
 
