@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# What the benchmarks (bench/run.sh, bench/pull.sh) share: a private skopeo cache, the berth
+# What the benchmarks (bench/run.sh, bench/pull.sh, bench/basic_auth.sh) share: a private skopeo cache, the berth
 # build, the test images, and starting Berth and Debian's docker-registry side by side.
 # Sourced, not run; defines functions only. Expects repo_root.
 # shellcheck disable=SC2154 # repo_root is set by the script that sources this file
@@ -46,6 +46,11 @@ now() { date +%s.%N; }
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 # calc EXPR: floating-point arithmetic, 2 decimals.
 calc() { awk "BEGIN { printf \"%.2f\", $* }"; }
+# stats V...: "median min max" of the values.
+stats() {
+  printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 }
+    END { m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%.1f %.1f %.1f", m, v[1], v[NR] }'
+}
 
 # build_berth: builds build/src/berth (Release) and sets berth_bin, unless berth_bin is set.
 build_berth() {

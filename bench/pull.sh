@@ -87,12 +87,6 @@ pull_secs() {
   calc "$t1 - $t0"
 }
 
-# stats V...: "median min max" of the values.
-stats() {
-  printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 }
-    END { m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%.1f %.1f %.1f", m, v[1], v[NR] }'
-}
-
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 stamp=$(date -u +%Y%m%d-%H%M%S)
 tsv="$out_dir/pull-$stamp.tsv"

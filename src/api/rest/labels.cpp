@@ -77,10 +77,13 @@ base::Result<void, http::Response> read_label_fields(const json::object& body, m
   return {};
 }
 
-base::Result<meta::Label, http::Response> find_label(Call& call, std::int64_t id) {
+// Label `id`, when the caller may `act` on it. Errors: 404, and authorize_label's.
+base::Result<meta::Label, http::Response> authorized_label(Call& call, std::int64_t id,
+                                                           std::string_view act) {
   auto label = call.context.labels->get_label(id);
   if (!label) return metadata_error("get label", label.error());
   if (!*label) return error_response(404, "label " + std::to_string(id) + " not found");
+  if (auto allowed = authorize_label(call, **label, act); !allowed) return std::move(allowed).error();
   return std::move(**label);
 }
 
@@ -158,10 +161,8 @@ Awaitable get_label(Call& call) {
   auto id = parse_id(call, "label_id");
   if (!id) co_return std::move(id).error();
   co_return co_await blocking(call, [&]() -> http::Response {
-    auto label = find_label(call, *id);
+    auto label = authorized_label(call, *id, action::read);
     if (!label) return std::move(label).error();
-    if (auto allowed = authorize_label(call, *label, action::read); !allowed)
-      return std::move(allowed).error();
     return json_response(200, label_json(*label));
   });
 }
@@ -174,10 +175,8 @@ Awaitable update_label(Call& call) {
   auto body = co_await read_json_object(call);
   if (!body) co_return std::move(body).error();
   co_return co_await blocking(call, [&]() -> http::Response {
-    auto label = find_label(call, *id);
+    auto label = authorized_label(call, *id, action::update);
     if (!label) return std::move(label).error();
-    if (auto allowed = authorize_label(call, *label, action::update); !allowed)
-      return std::move(allowed).error();
     if (auto fields = read_label_fields(*body, *label, false); !fields) return std::move(fields).error();
     if (auto s = call.context.labels->update_label(*label); !s) return label_error("update label", s.error());
     call.context.iam.audit(call.caller, "update", "label", label->name, "", true);
@@ -191,10 +190,8 @@ Awaitable delete_label(Call& call) {
   auto id = parse_id(call, "label_id");
   if (!id) co_return std::move(id).error();
   co_return co_await blocking(call, [&]() -> http::Response {
-    auto label = find_label(call, *id);
+    auto label = authorized_label(call, *id, action::del);
     if (!label) return std::move(label).error();
-    if (auto allowed = authorize_label(call, *label, action::del); !allowed)
-      return std::move(allowed).error();
     if (auto s = call.context.labels->delete_label(*id); !s) return label_error("delete label", s.error());
     call.context.iam.audit(call.caller, "delete", "label", label->name, "", true);
     return empty_response(200);
