@@ -1,6 +1,8 @@
 // The `berth` subcommands. Each returns the process exit code.
 #pragma once
 
+#include <chrono>
+#include <optional>
 #include <string>
 
 #include "app/config.h"
@@ -15,8 +17,13 @@ int serve(const Config& config);
 // Exit code 0 when clean, 1 when problems were found, 2 when the check could not run.
 int fsck(const Config& config);
 
-// Deletes blobs that no repository references. Needs the server stopped.
-int garbage_collect(const Config& config);
+// Garbage collection with the server stopped: the same run as the server's GC job.
+struct GcRequest {
+  std::optional<std::chrono::seconds> grace;  // else the configured gc.grace
+  bool delete_untagged = false;
+  bool dry_run = false;
+};
+int garbage_collect(const Config& config, const GcRequest& request);
 
 // `berth admin ...`: recovery on the data directory with the server stopped.
 struct AdminRequest {

@@ -144,6 +144,60 @@ Kind positive_duration(std::chrono::seconds Config::*field) {
           "expected a duration above zero such as 20s, 1m"};
 }
 
+// A size in bytes: a whole number with an optional binary unit (KiB, MiB, GiB, TiB; K, M, G, T
+// mean the same), or -1 for "no limit" where `unlimited` allows it.
+bool parse_size(const std::string& text, std::int64_t& out, bool unlimited) {
+  if (unlimited && text == "-1") {
+    out = -1;
+    return true;
+  }
+  std::size_t digits = 0;
+  while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits]))) ++digits;
+  std::uint64_t value = 0;
+  if (!parse_unsigned(text.substr(0, digits), value)) return false;
+  std::string unit = text.substr(digits);
+  while (!unit.empty() && unit.front() == ' ') unit.erase(0, 1);
+  int shift = 0;
+  if (unit.empty() || unit == "B")
+    shift = 0;
+  else if (unit == "K" || unit == "KiB")
+    shift = 10;
+  else if (unit == "M" || unit == "MiB")
+    shift = 20;
+  else if (unit == "G" || unit == "GiB")
+    shift = 30;
+  else if (unit == "T" || unit == "TiB")
+    shift = 40;
+  else
+    return false;
+  if (value > (static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()) >> shift)) return false;
+  out = static_cast<std::int64_t>(value << shift);
+  return true;
+}
+
+Kind size(std::int64_t Config::*field, bool unlimited) {
+  return {[field, unlimited](Config& config, const std::string& value) {
+            std::int64_t parsed = 0;
+            if (!parse_size(value, parsed, unlimited)) return false;
+            config.*field = parsed;
+            return true;
+          },
+          unlimited ? "expected a size such as 500MiB, 10GiB, or -1 for no limit"
+                    : "expected a size such as 500MiB, 10GiB"};
+}
+
+Kind milliseconds(std::chrono::milliseconds Config::*field) {
+  return {[field](Config& config, const std::string& value) {
+            std::uint64_t parsed = 0;
+            std::string digits = value;
+            if (digits.size() > 2 && digits.ends_with("ms")) digits.resize(digits.size() - 2);
+            if (!parse_unsigned(digits, parsed) || parsed > 3'600'000) return false;
+            config.*field = std::chrono::milliseconds(parsed);
+            return true;
+          },
+          "expected milliseconds such as 500ms"};
+}
+
 // A list: items separated by commas or spaces (a YAML sequence arrives joined by commas).
 Kind text_list(std::vector<std::string> Config::*field) {
   return {[field](Config& config, const std::string& value) {
@@ -259,6 +313,26 @@ const std::vector<KeyDef>& key_defs() {
         text(&Config::scanner_external_url));
     add("scanner.external.secret", "bearer token sent to the external scanner adapter",
         text(&Config::scanner_external_secret));
+    add("gc.grace", "garbage collection keeps unreferenced blobs younger than this",
+        duration(&Config::gc_grace));
+    add("quota.default_project_storage", "storage quota of new projects (-1 = none)",
+        size(&Config::default_project_storage, true));
+    add("plan", "the registry's plan: S, M, L or unlimited (upgrades only; see berth admin plan set)",
+        choice(&Config::plan, "expected S, M, L or unlimited", {"S", "M", "L", "unlimited"}));
+    add("plans.s.storage", "storage of plan S", size(&Config::plan_s_storage, false));
+    add("plans.m.storage", "storage of plan M", size(&Config::plan_m_storage, false));
+    add("plans.l.storage", "storage of plan L", size(&Config::plan_l_storage, false));
+    add("plans.s.parallel_requests", "/v2 and /api requests in flight on plan S",
+        number(&Config::plan_s_requests));
+    add("plans.m.parallel_requests", "/v2 and /api requests in flight on plan M",
+        number(&Config::plan_m_requests));
+    add("plans.l.parallel_requests", "/v2 and /api requests in flight on plan L",
+        number(&Config::plan_l_requests));
+    add("limits.request_queue_wait", "how long a request over the plan's parallel requests waits for a slot",
+        milliseconds(&Config::request_queue_wait));
+    add("operator.listen", "address:port of the operator API (empty = off)", text(&Config::operator_listen));
+    add("operator.token_file", "file holding the operator API's bearer token",
+        text(&Config::operator_token_file));
     return list;
   }();
   return defs;

@@ -60,6 +60,20 @@ struct Config {
   std::string scanner_adapter_secret;    // the token Harbor must send; "" = no authentication
   std::string scanner_external_url;      // an adapter's base URL to scan with; "" = the built-in scanner
   std::string scanner_external_secret;   // sent to that adapter as a bearer token
+  // Storage lifecycle and plans.
+  std::chrono::seconds gc_grace{std::chrono::hours(2)};  // unreferenced blobs younger than this are kept
+  std::int64_t default_project_storage = -1;             // quota of new projects in bytes; -1 = none
+  std::string plan = "unlimited";                        // S, M, L or unlimited
+  std::int64_t plan_s_storage = 200LL << 30;
+  std::int64_t plan_m_storage = 600LL << 30;
+  std::int64_t plan_l_storage = 5LL << 40;
+  std::size_t plan_s_requests = 15;
+  std::size_t plan_m_requests = 45;
+  std::size_t plan_l_requests = 90;
+  std::chrono::milliseconds request_queue_wait{500};  // a request over the cap waits this long for a slot
+  // The operator API: off unless operator.listen is set.
+  std::string operator_listen;
+  std::string operator_token_file;
 };
 
 // The vulnerability database file the configuration names.

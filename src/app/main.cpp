@@ -7,6 +7,7 @@
 
 #include "app/commands.h"
 #include "app/config.h"
+#include "app/plans.h"
 #include "base/log.h"
 
 namespace {
@@ -56,8 +57,14 @@ int main(int argc, char** argv) {
 
   CLI::App* fsck = app.add_subcommand("fsck", "check that blobs and metadata agree (exit 0 when clean)");
   add_common(*fsck, overrides);
-  CLI::App* gc = app.add_subcommand("gc", "delete blobs no repository references (server must be stopped)");
+  CLI::App* gc = app.add_subcommand(
+      "gc", "delete blobs no manifest references, as the server's garbage collection does (server stopped)");
   add_common(*gc, overrides);
+  berth::app::GcRequest gc_request;
+  std::optional<std::string> gc_grace;
+  gc->add_option("--grace", gc_grace, "keep unreferenced blobs younger than this (default: gc.grace)");
+  gc->add_flag("--delete-untagged", gc_request.delete_untagged, "first delete artifacts without tags");
+  gc->add_flag("--dry-run", gc_request.dry_run, "only report what would be deleted");
 
   CLI::App* admin = app.add_subcommand("admin", "recovery on the data directory (server must be stopped)");
   admin->require_subcommand(1);
@@ -87,8 +94,16 @@ int main(int argc, char** argv) {
   CLI::App* rotate =
       admin->add_subcommand("rotate-token-key", "start signing registry tokens with a new key");
   rotate->callback([&] { admin_request.action = Action::rotate_token_key; });
+  CLI::App* plan = admin->add_subcommand("plan", "the registry's plan (works beside a running server)");
+  plan->require_subcommand(1);
+  std::string plan_name;
+  CLI::App* plan_set = plan->add_subcommand("set", "upgrade the plan: S, M, L or unlimited (never down)");
+  plan_set->add_option("name", plan_name, "S, M, L or unlimited")->required();
+  CLI::App* plan_show = plan->add_subcommand("show", "print the plan in force");
   // --data and --config may follow the nested subcommands too.
-  for (CLI::App* nested : {reset, user, user_create, project, project_create, rotate}) nested->fallthrough();
+  for (CLI::App* nested :
+       {reset, user, user_create, project, project_create, rotate, plan, plan_set, plan_show})
+    nested->fallthrough();
 
   berth::app::ScanRequest scan_request;
   CLI::App* scan = app.add_subcommand(
@@ -145,7 +160,19 @@ int main(int argc, char** argv) {
 
   if (*serve) return berth::app::serve(config);
   if (*fsck) return berth::app::fsck(config);
-  if (*gc) return berth::app::garbage_collect(config);
+  if (*gc) {
+    if (gc_grace) {
+      berth::app::Config parsed = config;
+      if (auto set = berth::app::set_config_value(parsed, "gc.grace", *gc_grace); !set) {
+        std::cerr << "berth: --grace: " << set.error().message << "\n";
+        return 2;
+      }
+      gc_request.grace = parsed.gc_grace;
+    }
+    return berth::app::garbage_collect(config, gc_request);
+  }
+  if (*plan_set) return berth::app::plan_command(config, "set", plan_name);
+  if (*plan_show) return berth::app::plan_command(config, "show", "");
   if (*admin) return berth::app::admin(config, admin_request);
   if (*scan) return berth::app::scan_command(config, scan_request);
   if (*vulndb_import) return berth::app::vulndb_import(config, import_request);

@@ -55,29 +55,42 @@ int fsck(const Config& config) {
       ++problems;
     }
   }
+  auto usage = storage->metadata->verify_usage();
+  if (!usage) {
+    std::cerr << "fsck: cannot check the storage usage: " << usage.error().message << "\n";
+    return 2;
+  }
+  for (const auto& line : *usage) {
+    std::cout << "usage: " << line << "\n";
+    ++problems;
+  }
   std::cout << "fsck: " << on_disk.size() << " blobs, " << recorded.size() << " rows, " << problems
             << " problem(s)\n";
   return problems == 0 ? 0 : 1;
 }
 
-int garbage_collect(const Config& config) {
+int garbage_collect(const Config& config, const GcRequest& request) {
   auto storage = open_storage(config.data_dir);
   if (!storage) {
     std::cerr << "gc: " << storage.error().message << "\n";
     return 2;
   }
-  auto removed = storage->metadata->remove_unreferenced_blobs();
-  if (!removed) {
-    std::cerr << "gc: " << removed.error().message << "\n";
+  registry::Registry registry(*storage->blobs, *storage->metadata, registry::Options{});
+  if (auto recovered = registry.recover(); !recovered) {
+    std::cerr << "gc: recovery failed: " << recovered.error().message << "\n";
     return 2;
   }
-  std::size_t deleted = 0;
-  for (const auto& text : *removed) {
-    auto digest = oci::Digest::parse(text);
-    if (!digest) continue;
-    if (auto gone = storage->blobs->remove(*digest); gone) ++deleted;
+  registry::GcOptions options;
+  options.grace = request.grace.value_or(config.gc_grace);
+  options.delete_untagged = request.delete_untagged;
+  options.dry_run = request.dry_run;
+  options.upload_max_age = config.upload_max_age;
+  options.log = [](const std::string& line) { std::cout << "gc: " << line << "\n"; };
+  auto report = registry.collect_garbage(options);
+  if (!report) {
+    std::cerr << "gc: " << report.error().message << "\n";
+    return 2;
   }
-  std::cout << "gc: deleted " << deleted << " unreferenced blob(s)\n";
   return 0;
 }
 

@@ -3,26 +3,32 @@
 #include <boost/json/parse.hpp>
 #include <condition_variable>
 #include <filesystem>
+#include <fstream>
 #include <mutex>
 #include <thread>
 
 #include "api/auth/authenticate.h"
 #include "api/oci/routes.h"
+#include "api/operator/operator_api.h"
 #include "api/rest/routes.h"
 #include "api/scanner/adapter.h"
 #include "app/commands.h"
 #include "app/identity.h"
+#include "app/plans.h"
 #include "app/storage.h"
 #include "artifact/inspector.h"
 #include "base/log.h"
 #include "base/open_files.h"
+#include "gc/gc_job.h"
 #include "http/middleware.h"
+#include "http/request_limit.h"
 #include "http/router.h"
 #include "http/server.h"
 #include "iam/allowlist.h"
 #include "jobs/housekeeping.h"
 #include "jobs/runner.h"
 #include "jobs/scheduler.h"
+#include "plan/plan.h"
 #include "policy/pull_gate.h"
 #include "registry/registry.h"
 #include "scan/service.h"
@@ -73,6 +79,38 @@ class AuditPurger {
  private:
   std::jthread thread_;
 };
+
+// Applies a plan another process stored (`berth admin plan set`) within half a second.
+class PlanWatcher {
+ public:
+  explicit PlanWatcher(plan::Current& plan)
+      : thread_([&plan](std::stop_token stop) {
+          std::mutex mutex;
+          std::condition_variable_any wake;
+          while (!stop.stop_requested()) {
+            std::unique_lock lock(mutex);
+            wake.wait_for(lock, stop, std::chrono::milliseconds(500), [] { return false; });
+            plan.refresh();
+          }
+        }) {}
+
+ private:
+  std::jthread thread_;
+};
+
+// The whole of a small file holding a secret, without a trailing newline. Errors: io_error,
+// invalid_argument (empty).
+base::Result<std::string> read_secret_file(const std::string& path) {
+  if (path.empty()) return base::make_error(base::Errc::invalid_argument, "operator.token_file is not set");
+  std::ifstream in(path);
+  if (!in) return base::make_error(base::Errc::io_error, "cannot read " + path);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) text.pop_back();
+  if (text.size() < 16)
+    return base::make_error(base::Errc::invalid_argument,
+                            path + " must hold a token of at least 16 characters");
+  return text;
+}
 
 // Refuses requests from addresses outside `allowed` with 403 and `body` (the error format
 // of the API behind). An empty list lets everything through.
@@ -152,9 +190,29 @@ int serve(const Config& config) {
     BERTH_LOG_ERROR("cannot open data directory: {}", storage.error().message);
     return 2;
   }
+  // Storage events go to the audit log once it exists (below); the registry is built first.
+  events::Activity* audit_log = nullptr;
   registry::Options registry_options;
   registry_options.manifest_cache_bytes = config.manifest_cache_mb * 1024 * 1024;
   registry_options.max_open_uploads = config.max_open_uploads;
+  registry_options.on_storage_event = [&audit_log](const registry::StorageEvent& event) {
+    BERTH_LOG_WARN(
+        "{} {}: {}",
+        event.kind == registry::StorageEvent::Kind::quota_exceed ? "QUOTA_EXCEED" : "QUOTA_WARNING",
+        event.repository, event.message);
+    if (audit_log == nullptr) return;
+    meta::AuditRecord record;
+    record.time = std::chrono::system_clock::now();
+    record.username = "system";
+    record.operation =
+        event.kind == registry::StorageEvent::Kind::quota_exceed ? "QUOTA_EXCEED" : "QUOTA_WARNING";
+    record.resource_type = "quota";
+    record.resource = event.repository + "@" + event.digest;
+    record.project = event.project;
+    record.result = event.kind == registry::StorageEvent::Kind::quota_exceed ? "failure" : "success";
+    record.description = event.message;
+    audit_log->audit(std::move(record));
+  };
   registry::Registry registry(*storage->blobs, *storage->metadata, registry_options);
   if (auto recovered = registry.recover(); !recovered) {
     BERTH_LOG_ERROR("recovery failed: {}", recovered.error().message);
@@ -175,8 +233,22 @@ int serve(const Config& config) {
     return 2;
   }
   events::Activity activity(*storage->iam, *storage->metadata);
+  audit_log = &activity;
   iam::Service iam(*storage->iam, *storage->metadata, activity, iam_options(config));
   if (!bootstrap_identity(iam, config)) return 2;
+
+  // The plan: storage cap, requests in flight, scanning. Changed live (operator API, berth admin
+  // plan set) and applied by the listeners below.
+  plan::Current plan(plan_catalog(config), *storage->limits);
+  http::RequestLimit request_limit(config.request_queue_wait);
+  plan.on_change([&registry, &request_limit](const plan::Limits& limits) {
+    registry.set_storage_cap(limits.storage, limits.name);
+    request_limit.set_limit(limits.parallel_requests);
+  });
+  if (auto loaded = plan.load(config.plan); !loaded) {
+    BERTH_LOG_ERROR("cannot load the plan: {}", loaded.error().message);
+    return 2;
+  }
 
   api::auth::Settings auth_settings;
   auth_settings.external_url = config.external_url;
@@ -232,6 +304,11 @@ int serve(const Config& config) {
     BERTH_LOG_ERROR("cannot register the scan jobs: {}", s.error().message);
     return 2;
   }
+  if (auto s = gc::register_job(runner, registry, gc::JobOptions{config.gc_grace, config.upload_max_age});
+      !s) {
+    BERTH_LOG_ERROR("cannot register garbage collection: {}", s.error().message);
+    return 2;
+  }
   policy::SignatureGate signature_gate(*storage->metadata, *storage->blobs);
   policy::PullGate pull_gate(iam, *storage->scans, &signature_gate);
   api::oci::Options oci_options;
@@ -240,8 +317,9 @@ int serve(const Config& config) {
   };
   oci_options.pull_gate = [&pull_gate](const policy::PullCheck& pull) { return pull_gate.check(pull); };
   // Scan on push (project metadata auto_scan; auto_sbom_generation adds an SBOM).
-  oci_options.on_manifest_pushed = [&iam, &scanner](const std::string& repository,
-                                                    const std::string& digest) {
+  oci_options.on_manifest_pushed = [&iam, &scanner, &plan](const std::string& repository,
+                                                           const std::string& digest) {
+    if (!plan.get().scanning) return;
     auto project = iam.project(repository.substr(0, repository.find('/')));
     if (!project) return;
     const auto& metadata = project->metadata;
@@ -269,20 +347,31 @@ int serve(const Config& config) {
   artifact::Inspector artifacts(registry);
   rest.artifacts = &artifacts;
   rest.labels = storage->labels.get();
+  rest.limits = storage->limits.get();
+  rest.plan = &plan;
+  rest.default_project_storage = config.default_project_storage;
 
   const std::string registry_denied =
       R"({"errors":[{"code":"DENIED","message":"requests from this address are not allowed"}]})";
   const std::string management_denied =
       R"({"errors":[{"code":"FORBIDDEN","message":"requests from this address are not allowed"}]})";
   http::Router router;
-  http::Handler oci = with_allowlist(*registry_allowlist, registry_denied,
-                                     api::oci::make_handler(registry, authenticator, activity, oci_options));
+  http::Handler oci = with_allowlist(
+      *registry_allowlist, registry_denied,
+      http::with_request_limit(
+          request_limit,
+          R"({"errors":[{"code":"TOOMANYREQUESTS","message":"too many requests in flight for the registry's plan; retry shortly"}]})",
+          api::oci::make_handler(registry, authenticator, activity, oci_options)));
   router.add("/v2/", oci);
   router.add("/v2", oci);
   router.add("/service/token", with_allowlist(*registry_allowlist, registry_denied,
                                               api::auth::make_token_handler(authenticator)));
-  http::Handler management =
-      with_allowlist(*management_allowlist, management_denied, api::rest::make_handler(rest));
+  http::Handler management = with_allowlist(
+      *management_allowlist, management_denied,
+      http::with_request_limit(
+          request_limit,
+          R"({"errors":[{"code":"TOO_MANY_REQUESTS","message":"too many requests in flight for the registry's plan; retry shortly"}]})",
+          api::rest::make_handler(rest)));
   router.add("/api/v2.0/", management);
   router.add("/c/",
              with_allowlist(*management_allowlist, management_denied, api::rest::make_session_handler(rest)));
@@ -345,10 +434,43 @@ int serve(const Config& config) {
   // At start: import the configured sources and notice imports made while the server was down.
   if (auto s = scanner.request_db_update(); !s)
     BERTH_LOG_WARN("vulnerability database update: {}", s.error().message);
+  // The operator API, when configured, on its own listener.
+  std::unique_ptr<api::operator_api::Context> operator_context;
+  std::unique_ptr<http::Server> operator_server;
+  if (!config.operator_listen.empty()) {
+    auto operator_address = split_listen_address(config.operator_listen);
+    auto token = read_secret_file(config.operator_token_file);
+    if (!operator_address || !token) {
+      BERTH_LOG_ERROR("operator API: {}",
+                      (!operator_address ? operator_address.error() : token.error()).message);
+      return 2;
+    }
+    operator_context.reset(new api::operator_api::Context{
+        *token, config.external_url.empty() ? config.listen : config.external_url, BERTH_VERSION, plan,
+        *storage->metadata, registry});
+    http::ServerOptions operator_options;
+    operator_options.address = operator_address->first;
+    operator_options.port = operator_address->second;
+    operator_options.io_threads = 1;
+    operator_options.blocking_threads = 1;
+    operator_options.max_connections = 64;
+    operator_server = std::make_unique<http::Server>(
+        operator_options, http::with_access_log(api::operator_api::make_handler(*operator_context)));
+    if (auto listening = operator_server->listen(); !listening) {
+      BERTH_LOG_ERROR("cannot listen on {} (operator API): {}", config.operator_listen,
+                      listening.error().message);
+      return 2;
+    }
+    BERTH_LOG_INFO("operator API on {}:{}", operator_options.address, operator_server->port());
+  }
   {
     UploadPurger purger(registry, config.upload_max_age, config.upload_purge_interval);
     AuditPurger audit_purger(*storage->iam, config.audit_max_age);
+    PlanWatcher plan_watcher(plan);
+    std::jthread operator_thread;
+    if (operator_server) operator_thread = std::jthread([&] { operator_server->run(false); });
     server.run(true);
+    if (operator_server) operator_server->stop();
   }
   scheduler.stop();
   runner.stop();

@@ -37,6 +37,7 @@ base::Result<Storage> open_storage(const std::string& data_dir) {
   storage.jobs = std::move(metadata->jobs);
   storage.scans = std::move(metadata->scans);
   storage.labels = std::move(metadata->labels);
+  storage.limits = std::move(metadata->limits);
   return storage;
 }
 

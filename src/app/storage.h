@@ -13,6 +13,7 @@
 #include "meta/iam_database.h"
 #include "meta/job_database.h"
 #include "meta/label_database.h"
+#include "meta/limits_database.h"
 #include "meta/scan_database.h"
 
 namespace berth::app {
@@ -21,10 +22,11 @@ struct Storage {
   base::UniqueFd lock;
   std::unique_ptr<blob::Store> blobs;
   std::unique_ptr<meta::Database> metadata;
-  std::unique_ptr<meta::IamDatabase> iam;       // same file as `metadata`
-  std::unique_ptr<meta::JobDatabase> jobs;      // same file: the job queue and schedules
-  std::unique_ptr<meta::ScanDatabase> scans;    // same file: scan results, CVE allowlists
-  std::unique_ptr<meta::LabelDatabase> labels;  // same file: labels and their attachments
+  std::unique_ptr<meta::IamDatabase> iam;        // same file as `metadata`
+  std::unique_ptr<meta::JobDatabase> jobs;       // same file: the job queue and schedules
+  std::unique_ptr<meta::ScanDatabase> scans;     // same file: scan results, CVE allowlists
+  std::unique_ptr<meta::LabelDatabase> labels;   // same file: labels and their attachments
+  std::unique_ptr<meta::LimitsDatabase> limits;  // same file: quotas and settings (the plan)
 };
 
 // Creates the directory if needed, takes its lock, opens the blob store (filesystem)

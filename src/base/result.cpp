@@ -16,6 +16,8 @@ std::string_view errc_name(Errc code) {
       return "out of range";
     case Errc::too_large:
       return "too large";
+    case Errc::limit_exceeded:
+      return "limit exceeded";
     case Errc::unsupported:
       return "unsupported";
     case Errc::corrupt:

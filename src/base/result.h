@@ -17,6 +17,7 @@ enum class Errc {
   conflict,
   out_of_range,
   too_large,
+  limit_exceeded,  // a quota or plan limit would be exceeded
   unsupported,
   corrupt,
   io_error,

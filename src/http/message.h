@@ -61,6 +61,8 @@ struct Response {
   std::optional<FileBody> file;  // a file range to send as the body
   // For HEAD responses: the Content-Length to announce although no body is sent.
   std::optional<std::uint64_t> content_length_override;
+  // Kept until the response has been sent, then released (a request slot, say).
+  std::shared_ptr<const void> held_until_sent;
 };
 
 // Percent-decodes `text`. Returns nullopt on a malformed escape.

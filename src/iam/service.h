@@ -97,6 +97,7 @@ struct UserProfile {
 struct NewProject {
   std::string name;
   std::map<std::string, std::string> metadata;  // "public": "true"/"false", ...
+  std::int64_t storage_limit = -1;              // the project's storage quota in bytes; -1 = none
 };
 
 struct NewRobot {

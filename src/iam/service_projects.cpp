@@ -121,11 +121,13 @@ std::string describe_metadata(const std::map<std::string, std::string>& metadata
 // Stores a new project owned by `owner_id` and makes the owner its project admin, then
 // reads it back (with owner name and counts). Undoes the project if the membership fails.
 Result<meta::Project> insert_project(meta::IamDatabase& db, const std::string& name,
-                                     std::map<std::string, std::string> metadata, std::int64_t owner_id) {
+                                     std::map<std::string, std::string> metadata, std::int64_t owner_id,
+                                     std::int64_t storage_limit) {
   meta::Project record;
   record.name = name;
   record.owner_id = owner_id;
   record.metadata = std::move(metadata);
+  record.storage_limit = storage_limit;
   auto id = db.create_project(record);
   if (!id)
     return storage_error("creating the project", id.error(), {},
@@ -192,7 +194,7 @@ Result<meta::Project> Service::create_project(const Caller& caller, const NewPro
     if (!admin) return admin.error();
     owner_id = *admin;
   }
-  auto created = insert_project(db_, project.name, std::move(*metadata), owner_id);
+  auto created = insert_project(db_, project.name, std::move(*metadata), owner_id, project.storage_limit);
   if (!created) {
     audit(caller, "create", "project", project.name, project.name, false, created.error().message);
     return created.error();
@@ -211,7 +213,7 @@ Result<meta::Project> Service::create_project_offline(const NewProject& project)
   auto admin = db_.find_user("admin");
   if (!admin) return storage_error("finding the admin user", admin.error());
   if (!*admin) return error(Error::Code::not_found, "the user \"admin\" does not exist");
-  auto created = insert_project(db_, project.name, std::move(*metadata), (*admin)->id);
+  auto created = insert_project(db_, project.name, std::move(*metadata), (*admin)->id, project.storage_limit);
   if (!created) return created.error();
   invalidate();
   audit(cli_caller(), "create", "project", project.name, project.name, true,

@@ -81,6 +81,52 @@ struct PullRecord {
   std::int64_t count = 1;  // pulls this record stands for
 };
 
+// What a manifest write did to the storage accounting, or why it was refused.
+struct StorageOutcome {
+  enum class Refusal { none, project_quota, registry_cap };
+  std::string project;
+  std::int64_t added = 0;          // bytes the project's usage grew (or would have grown) by
+  std::int64_t used = 0;           // the project's usage before the write
+  std::int64_t hard = -1;          // the project's quota; -1 = none
+  std::int64_t registry_used = 0;  // every project's usage before the write
+  std::int64_t registry_cap = -1;  // the registry's storage cap (set_storage_cap); -1 = none
+  Refusal refused = Refusal::none;
+};
+
+// A project's storage: what it uses and may use.
+struct StorageUsage {
+  std::int64_t used = 0;
+  std::int64_t hard = -1;  // -1 = no quota
+};
+
+// A blob that garbage collection may delete.
+struct BlobCandidate {
+  std::string digest;
+  std::int64_t size = 0;
+};
+
+// A blob whose row garbage collection removed; its file must go next.
+struct DoomedBlob {
+  std::string digest;
+  std::int64_t size = 0;
+  std::vector<std::string> repositories;  // that linked it (their cached links are stale)
+};
+
+// What the registry holds, for the operator.
+struct RegistryCounts {
+  std::int64_t projects = 0;
+  std::int64_t repositories = 0;
+  std::int64_t artifacts = 0;     // manifests, accessories included
+  std::int64_t used_storage = 0;  // every project's usage (what quotas and the plan count)
+  std::int64_t stored_bytes = 0;  // every recorded blob, once (what the disk holds)
+};
+
+// A manifest of a repository.
+struct ArtifactRef {
+  std::string repository;
+  std::string digest;
+};
+
 struct Page {
   std::optional<std::string> last;   // return entries strictly after this one
   std::optional<std::size_t> limit;  // at most this many; nullopt = all
@@ -92,8 +138,13 @@ class Database {
 
   // --- blobs --------------------------------------------------------------
   // Records that blob `digest` is about to be moved into the blob store. Crash
-  // recovery looks at pending entries (see recover_pending_blobs).
+  // recovery looks at pending entries (see take_pending_blobs), and garbage collection
+  // leaves pending digests alone. Errors: conflict while garbage collection is deleting
+  // the digest's file (see doom_blobs): try again when it is done.
   virtual base::Status begin_blob(const std::string& digest) = 0;
+  // Ends a begin_blob whose commit did not happen: records the blob if `stored_size` is
+  // given (its file is in the store) and clears the pending entry.
+  virtual base::Status settle_blob(const std::string& digest, std::optional<std::int64_t> stored_size) = 0;
   // Records a stored blob of `size` bytes, links it to `repository` (created if
   // needed), clears its pending entry and, if `upload_id` is not empty, the upload.
   virtual base::Status commit_blob(const std::string& repository, const std::string& digest,
@@ -115,19 +166,53 @@ class Database {
   virtual base::Status unlink_blob(const std::string& repository, const std::string& digest) = 0;
   // Every recorded blob digest with its size (fsck).
   virtual base::Result<std::vector<std::pair<std::string, std::int64_t>>> all_blobs() = 0;
-  // Removes blob rows that no repository links and no manifest uses; returns their digests
-  // (garbage collection deletes the files afterwards).
-  virtual base::Result<std::vector<std::string>> remove_unreferenced_blobs() = 0;
+
+  // --- garbage collection ---------------------------------------------------------
+  // Blobs no manifest of any repository is stored under or references, not pending, that
+  // were recorded and last linked before `cutoff`; in digest order after `after`, at most
+  // `limit`. A read: the answer may be stale by the time it is used (doom_blobs re-checks).
+  virtual base::Result<std::vector<BlobCandidate>> gc_candidates(TimePoint cutoff, const std::string& after,
+                                                                 std::size_t limit) = 0;
+  // In one transaction: of `digests`, those that still qualify as gc_candidates with
+  // `cutoff` lose their row and their links and are marked doomed. Returns them.
+  virtual base::Result<std::vector<DoomedBlob>> doom_blobs(const std::vector<std::string>& digests,
+                                                           TimePoint cutoff) = 0;
+  // Clears the doomed marks of blobs whose files are gone.
+  virtual base::Status forget_doomed(const std::vector<std::string>& digests) = 0;
+  // Digests marked doomed (a crash came before their files were removed).
+  virtual base::Result<std::vector<std::string>> doomed_blobs() = 0;
+  // Manifests with no tag that are neither an accessory nor a child of an index of their
+  // repository, ordered by (repository, digest) after `after`, at most `limit`.
+  virtual base::Result<std::vector<ArtifactRef>> untagged_artifacts(const ArtifactRef& after,
+                                                                    std::size_t limit) = 0;
+
+  // --- storage accounting ---------------------------------------------------------
+  // The registry's storage cap in bytes (-1 = none): a manifest write that would take the
+  // sum of every project's usage past it is refused. Not stored; set at start and when the
+  // plan changes.
+  virtual void set_storage_cap(std::int64_t bytes) = 0;
+  // A project's usage and quota (zero and none for a project that never stored anything).
+  virtual base::Result<StorageUsage> project_storage(const std::string& project) = 0;
+  // The sum of every project's usage, and whether `digest` is used by `project` already.
+  virtual base::Result<std::int64_t> registry_storage() = 0;
+  virtual base::Result<bool> project_uses(const std::string& project, const std::string& digest) = 0;
+  virtual base::Result<RegistryCounts> registry_counts() = 0;
+  // Recomputes every project's usage from the manifests and compares it with what is kept;
+  // returns one line per difference (none when the accounting is exact).
+  virtual base::Result<std::vector<std::string>> verify_usage() = 0;
 
   // --- manifests and tags -----------------------------------------------------
   // In one transaction: records the manifest's own blob (digest, size) and clears its
   // pending entry, creates the repository if needed, stores the manifest row (an
   // existing row for the same digest is kept), its references, and points `tag` (if
-  // not empty) at it, replacing what the tag pointed at before.
+  // not empty) at it, replacing what the tag pointed at before. A new row adds the blobs
+  // it uses to its project's usage, refused past the project's quota or the storage cap.
+  // `outcome`, if given, is filled either way.
   // Errors: not_found, with the digest as message, if a referenced blob is not linked to
-  // the repository or a referenced manifest is not in it (checked in the transaction).
+  // the repository or a referenced manifest is not in it (checked in the transaction);
+  // limit_exceeded (nothing is written; see outcome->refused).
   virtual base::Status put_manifest(const ManifestRecord& manifest, const ManifestReferences& refs,
-                                    const std::string& tag) = 0;
+                                    const std::string& tag, StorageOutcome* outcome = nullptr) = 0;
   virtual base::Result<std::optional<ManifestRecord>> get_manifest(const std::string& repository,
                                                                    const std::string& digest) = 0;
   // Digest the tag points at, if any.

@@ -49,7 +49,8 @@ struct Project {
   std::map<std::string, std::string> metadata;
   TimePoint created;
   TimePoint updated;
-  std::int64_t repo_count = 0;  // filled by reads: repositories named "<name>/..."
+  std::int64_t repo_count = 0;      // filled by reads: repositories named "<name>/..."
+  std::int64_t storage_limit = -1;  // on create: the project's storage quota in bytes (-1 = none)
 };
 
 struct Member {

@@ -9,6 +9,7 @@
 #include "meta/iam_database.h"
 #include "meta/job_database.h"
 #include "meta/label_database.h"
+#include "meta/limits_database.h"
 #include "meta/scan_database.h"
 
 namespace berth::meta {
@@ -21,6 +22,7 @@ struct SqliteMetadata {
   std::unique_ptr<JobDatabase> jobs;    // the job queue and schedules
   std::unique_ptr<ScanDatabase> scans;  // scan results and CVE allowlists
   std::unique_ptr<LabelDatabase> labels;
+  std::unique_ptr<LimitsDatabase> limits;  // quotas and settings
 };
 
 // Opens (creating if needed) the SQLite database at `path` in WAL mode and applies

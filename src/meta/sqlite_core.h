@@ -46,6 +46,7 @@
 #include "meta/iam_database.h"
 #include "meta/job_database.h"
 #include "meta/label_database.h"
+#include "meta/limits_database.h"
 #include "meta/scan_database.h"
 
 namespace berth::meta::sqlite {
@@ -323,8 +324,9 @@ std::optional<std::string> prefix_upper_bound(std::string_view prefix);
 // The implementations over one Core (defined with them).
 std::unique_ptr<Database> make_registry_database(std::shared_ptr<Core> core);
 std::unique_ptr<IamDatabase> make_iam_database(std::shared_ptr<Core> core);
-std::unique_ptr<JobDatabase> make_job_database(std::shared_ptr<Core> core);      // sqlite_jobs.cpp
-std::unique_ptr<ScanDatabase> make_scan_database(std::shared_ptr<Core> core);    // sqlite_scan.cpp
-std::unique_ptr<LabelDatabase> make_label_database(std::shared_ptr<Core> core);  // sqlite_labels.cpp
+std::unique_ptr<JobDatabase> make_job_database(std::shared_ptr<Core> core);        // sqlite_jobs.cpp
+std::unique_ptr<ScanDatabase> make_scan_database(std::shared_ptr<Core> core);      // sqlite_scan.cpp
+std::unique_ptr<LabelDatabase> make_label_database(std::shared_ptr<Core> core);    // sqlite_labels.cpp
+std::unique_ptr<LimitsDatabase> make_limits_database(std::shared_ptr<Core> core);  // sqlite_limits.cpp
 
 }  // namespace berth::meta::sqlite

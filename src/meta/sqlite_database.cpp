@@ -55,11 +55,13 @@ Status record_blob(Connection& c, const std::string& digest, std::int64_t size, 
       size, now);
 }
 
+// Links a blob to a repository, or renews the link's time (which keeps the blob from garbage
+// collection for its grace period even while no manifest uses it yet).
 Status link(Connection& c, std::int64_t repository_id, const std::string& digest) {
   return c.run(
-      "INSERT INTO repository_blobs(repository_id, digest) VALUES(?1, ?2) "
-      "ON CONFLICT(repository_id, digest) DO NOTHING",
-      repository_id, digest);
+      "INSERT INTO repository_blobs(repository_id, digest, linked_at) VALUES(?1, ?2, ?3) "
+      "ON CONFLICT(repository_id, digest) DO UPDATE SET linked_at = excluded.linked_at",
+      repository_id, digest, now_millis());
 }
 
 Status add_references(Connection& c, std::int64_t repository_id, const std::string& manifest_digest,
@@ -90,6 +92,35 @@ Result<std::vector<std::string>> missing_of(Connection& c, std::string_view sql,
     if (!*row) missing.push_back(digest);
   }
   return missing;
+}
+
+// Counts a new manifest row's uses in its project and refuses the write (limit_exceeded,
+// rolling it back) when that takes the project past its quota or every project together past
+// the registry's cap. Fills `outcome` either way.
+Status account_push(Connection& c, const ManifestRecord& manifest, const ManifestReferences& refs,
+                    StorageOutcome& outcome) {
+  auto before = c.prepare(
+      "SELECT (SELECT used_storage FROM project_usage WHERE project = ?1), "
+      "(SELECT q.hard_storage FROM quotas q JOIN projects p ON p.id = q.project_id WHERE p.name = ?1), "
+      "(SELECT COALESCE(SUM(used_storage), 0) FROM project_usage)");
+  if (!before) return std::move(before).error();
+  auto row = before->bind(outcome.project).step();
+  if (!row) return std::move(row).error();
+  outcome.used = before->is_null(0) ? 0 : before->int64(0);
+  outcome.hard = before->is_null(1) ? -1 : before->int64(1);
+  outcome.registry_used = before->int64(2);
+  auto added = retain_uses(c, outcome.project, manifest.digest, manifest.size, refs.blobs);
+  if (!added) return std::move(added).error();
+  outcome.added = *added;
+  if (outcome.added <= 0) return base::ok_status();
+  if (outcome.hard >= 0 && outcome.used + outcome.added > outcome.hard) {
+    outcome.refused = StorageOutcome::Refusal::project_quota;
+  } else if (outcome.registry_cap >= 0 && outcome.registry_used + outcome.added > outcome.registry_cap) {
+    outcome.refused = StorageOutcome::Refusal::registry_cap;
+  } else {
+    return base::ok_status();
+  }
+  return base::make_error(Errc::limit_exceeded, "storage limit of project " + outcome.project);
 }
 
 UploadRecord upload_from_row(const Statement& stmt) {
@@ -134,12 +165,25 @@ ManifestRecord manifest_from_row(const Statement& stmt) {
 Status SqliteDatabase::begin_blob(const std::string& digest) {
   return core_->write(
       "begin_blob",
-      [&](Connection& c) {
+      [&](Connection& c) -> Status {
+        auto doomed = c.prepare("SELECT 1 FROM doomed_blobs WHERE digest = ?1");
+        if (!doomed) return std::move(doomed).error();
+        auto busy = exists(doomed->bind(digest));
+        if (!busy) return std::move(busy).error();
+        if (*busy) return base::make_error(Errc::conflict, "blob " + digest + " is being garbage collected");
         return c.run(
             "INSERT INTO pending_blobs(digest, created_at) VALUES(?1, ?2) ON CONFLICT(digest) DO NOTHING",
             digest, now_millis());
       },
       Core::Sync::relaxed);
+}
+
+Status SqliteDatabase::settle_blob(const std::string& digest, std::optional<std::int64_t> stored_size) {
+  return core_->write("settle_blob", [&](Connection& c) -> Status {
+    if (stored_size)
+      if (auto s = record_blob(c, digest, *stored_size, now_millis()); !s) return s;
+    return c.run("DELETE FROM pending_blobs WHERE digest = ?1", digest);
+  });
 }
 
 Status SqliteDatabase::commit_blob(const std::string& repository, const std::string& digest,
@@ -234,32 +278,17 @@ Result<std::vector<std::pair<std::string, std::int64_t>>> SqliteDatabase::all_bl
   });
 }
 
-// A blob is kept while a repository links it, a manifest is stored under its digest
-// or references it, or it is pending (about to be committed).
-Result<std::vector<std::string>> SqliteDatabase::remove_unreferenced_blobs() {
-  return core_->write("remove_unreferenced_blobs", [&](Connection& c) -> Result<std::vector<std::string>> {
-    auto stmt = c.prepare(
-        "DELETE FROM blobs WHERE "
-        "NOT EXISTS (SELECT 1 FROM repository_blobs rb WHERE rb.digest = blobs.digest) AND "
-        "NOT EXISTS (SELECT 1 FROM pending_blobs p WHERE p.digest = blobs.digest) AND "
-        "NOT EXISTS (SELECT 1 FROM manifests m WHERE m.digest = blobs.digest) AND "
-        "NOT EXISTS (SELECT 1 FROM manifest_references mr WHERE mr.child_digest = blobs.digest) "
-        "RETURNING digest");
-    if (!stmt) return std::move(stmt).error();
-    auto digests = collect_strings(*stmt);
-    if (digests) std::sort(digests->begin(), digests->end());
-    return digests;
-  });
-}
-
 // --- manifests and tags ---
 
 Status SqliteDatabase::put_manifest(const ManifestRecord& manifest, const ManifestReferences& refs,
-                                    const std::string& tag) {
+                                    const std::string& tag, StorageOutcome* outcome) {
   if (manifest.digest.empty()) {
     return base::make_error(Errc::invalid_argument, "meta.put_manifest: empty manifest digest");
   }
-  return core_->write("put_manifest", [&](Connection& c) -> Status {
+  StorageOutcome accounted;
+  accounted.project = std::string(project_of(manifest.repository));
+  accounted.registry_cap = storage_cap_.load();
+  auto written = core_->write("put_manifest", [&](Connection& c) -> Status {
     std::int64_t now = now_millis();
     if (auto s = record_blob(c, manifest.digest, manifest.size, now); !s) return s;
     if (auto s = c.run("DELETE FROM pending_blobs WHERE digest = ?1", manifest.digest); !s) return s;
@@ -278,6 +307,13 @@ Status SqliteDatabase::put_manifest(const ManifestRecord& manifest, const Manife
       return base::make_error(Errc::not_found, first);
     }
     if (auto s = link(c, *repo, manifest.digest); !s) return s;
+    auto stored = c.prepare("SELECT 1 FROM manifests WHERE repository_id = ?1 AND digest = ?2");
+    if (!stored) return std::move(stored).error();
+    auto existed = exists(stored->bind(*repo, manifest.digest));
+    if (!existed) return std::move(existed).error();
+    if (!*existed) {
+      if (auto s = account_push(c, manifest, refs, accounted); !s) return s;
+    }
     auto subject = manifest.subject.empty() ? std::optional<std::string_view>()
                                             : std::optional<std::string_view>(manifest.subject);
     auto optional_text = [](const std::string& text) {
@@ -308,6 +344,8 @@ Status SqliteDatabase::put_manifest(const ManifestRecord& manifest, const Manife
         "updated_at = excluded.updated_at",
         *repo, tag, manifest.digest, now);
   });
+  if (outcome != nullptr) *outcome = std::move(accounted);
+  return written;
 }
 
 Result<std::optional<ManifestRecord>> SqliteDatabase::get_manifest(const std::string& repository,
@@ -346,6 +384,7 @@ Result<std::vector<std::string>> SqliteDatabase::delete_manifest(const std::stri
     };
     if (!*repo) return not_found();
     const std::int64_t id = **repo;
+    const std::string project(project_of(repository));
     // The manifest, then its accessories and theirs (a signature of an SBOM, ...).
     std::vector<std::string> doomed{digest};
     {
@@ -363,6 +402,7 @@ Result<std::vector<std::string>> SqliteDatabase::delete_manifest(const std::stri
     }
     for (std::size_t i = 0; i < doomed.size(); ++i) {
       const std::string& d = doomed[i];
+      if (auto released = release_uses(c, project, id, d); !released) return std::move(released).error();
       for (const char* sql :
            {"DELETE FROM tags WHERE repository_id = ?1 AND digest = ?2",
             "DELETE FROM manifest_references WHERE repository_id = ?1 AND manifest_digest = ?2",
@@ -571,6 +611,7 @@ base::Result<SqliteMetadata> open_sqlite(const std::string& path) {
   metadata.jobs = sqlite::make_job_database(*core);
   metadata.scans = sqlite::make_scan_database(*core);
   metadata.labels = sqlite::make_label_database(*core);
+  metadata.limits = sqlite::make_limits_database(*core);
   return metadata;
 }
 

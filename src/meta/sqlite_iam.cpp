@@ -441,6 +441,12 @@ class SqliteIamDatabase final : public IamDatabase {
       }
       const std::int64_t id = c.last_insert_rowid();
       if (auto s = merge_metadata(c, id, project.metadata); !s) return std::move(s).error();
+      if (auto s = c.run("INSERT INTO quotas(project_id, hard_storage, created_at, updated_at) "
+                         "VALUES(?1, ?2, ?3, ?3)",
+                         id, project.storage_limit, created);
+          !s) {
+        return std::move(s).error();
+      }
       return id;
     });
   }
@@ -480,6 +486,7 @@ class SqliteIamDatabase final : public IamDatabase {
                "DELETE FROM robots WHERE project_id = ?1",
                "DELETE FROM project_members WHERE project_id = ?1",
                "DELETE FROM project_metadata WHERE project_id = ?1",
+               "DELETE FROM quotas WHERE project_id = ?1",
            }) {
         if (auto s = c.run(sql, id); !s) return s;
       }

@@ -190,6 +190,17 @@ Status SqliteDatabase::delete_repository(const std::string& repository) {
     if (!repo) return std::move(repo).error();
     if (!*repo) return base::make_error(Errc::not_found, "repository " + repository + " not found");
     const std::int64_t id = **repo;
+    const std::string project(project_of(repository));
+    {
+      auto stmt = c.prepare("SELECT digest FROM manifests WHERE repository_id = ?1");
+      if (!stmt) return std::move(stmt).error();
+      stmt->bind(id);
+      auto manifests = collect_strings(*stmt);
+      if (!manifests) return std::move(manifests).error();
+      for (const auto& digest : *manifests)
+        if (auto released = release_uses(c, project, id, digest); !released)
+          return std::move(released).error();
+    }
     // Children first, so the result does not depend on foreign-key cascades being on.
     for (const char* sql : {"DELETE FROM tags WHERE repository_id = ?1",
                             "DELETE FROM manifest_references WHERE repository_id = ?1",

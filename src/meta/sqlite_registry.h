@@ -3,6 +3,7 @@
 // calls) and sqlite_management.cpp (the management API's reads). Thread-safe.
 #pragma once
 
+#include <atomic>
 #include <memory>
 
 #include "meta/database.h"
@@ -16,6 +17,7 @@ class SqliteDatabase final : public Database {
 
   // blobs
   base::Status begin_blob(const std::string& digest) override;
+  base::Status settle_blob(const std::string& digest, std::optional<std::int64_t> stored_size) override;
   base::Status commit_blob(const std::string& repository, const std::string& digest, std::int64_t size,
                            const std::string& upload_id) override;
   base::Result<std::vector<std::string>> take_pending_blobs() override;
@@ -26,11 +28,28 @@ class SqliteDatabase final : public Database {
   base::Status link_blob(const std::string& repository, const std::string& digest) override;
   base::Status unlink_blob(const std::string& repository, const std::string& digest) override;
   base::Result<std::vector<std::pair<std::string, std::int64_t>>> all_blobs() override;
-  base::Result<std::vector<std::string>> remove_unreferenced_blobs() override;
+
+  // garbage collection (sqlite_storage.cpp)
+  base::Result<std::vector<BlobCandidate>> gc_candidates(TimePoint cutoff, const std::string& after,
+                                                         std::size_t limit) override;
+  base::Result<std::vector<DoomedBlob>> doom_blobs(const std::vector<std::string>& digests,
+                                                   TimePoint cutoff) override;
+  base::Status forget_doomed(const std::vector<std::string>& digests) override;
+  base::Result<std::vector<std::string>> doomed_blobs() override;
+  base::Result<std::vector<ArtifactRef>> untagged_artifacts(const ArtifactRef& after,
+                                                            std::size_t limit) override;
+
+  // storage accounting (sqlite_storage.cpp)
+  void set_storage_cap(std::int64_t bytes) override { storage_cap_.store(bytes); }
+  base::Result<StorageUsage> project_storage(const std::string& project) override;
+  base::Result<std::int64_t> registry_storage() override;
+  base::Result<bool> project_uses(const std::string& project, const std::string& digest) override;
+  base::Result<RegistryCounts> registry_counts() override;
+  base::Result<std::vector<std::string>> verify_usage() override;
 
   // manifests and tags
   base::Status put_manifest(const ManifestRecord& manifest, const ManifestReferences& refs,
-                            const std::string& tag) override;
+                            const std::string& tag, StorageOutcome* outcome) override;
   base::Result<std::optional<ManifestRecord>> get_manifest(const std::string& repository,
                                                            const std::string& digest) override;
   base::Result<std::optional<std::string>> resolve_tag(const std::string& repository,
@@ -80,6 +99,7 @@ class SqliteDatabase final : public Database {
 
  private:
   std::shared_ptr<Core> core_;
+  std::atomic<std::int64_t> storage_cap_{-1};
 };
 
 // --- helpers shared by the two source files -----------------------------------------
@@ -97,5 +117,18 @@ base::Status touch_repository(Connection& c, std::int64_t repository_id, std::in
 #define BERTH_SQLITE_SELECT_MANIFESTS \
   "SELECT " BERTH_SQLITE_MANIFEST_COLUMNS " FROM repositories r JOIN manifests m ON m.repository_id = r.id "
 ManifestRecord manifest_from_row(const Statement& stmt);
+
+// --- storage accounting (sqlite_storage.cpp) -------------------------------------------
+
+// The project a repository belongs to: its first path component (the whole name if none).
+std::string_view project_of(std::string_view repository);
+// Adds a new manifest row's uses (its own digest and its distinct blob references) to its
+// project. Returns the bytes the project's usage grew by (already applied).
+base::Result<std::int64_t> retain_uses(Connection& c, const std::string& project, const std::string& manifest,
+                                       std::int64_t manifest_size, const std::vector<std::string>& blobs);
+// Removes a stored manifest row's uses (reads its blob references, so call it before they are
+// deleted). Returns the bytes the project's usage shrank by (already applied).
+base::Result<std::int64_t> release_uses(Connection& c, const std::string& project, std::int64_t repository_id,
+                                        const std::string& manifest);
 
 }  // namespace berth::meta::sqlite

@@ -304,8 +304,62 @@ CREATE TABLE artifact_labels (
 CREATE INDEX artifact_labels_by_label ON artifact_labels(label_id);
 )sql";
 
+// V6: storage lifecycle. Quotas: a project's hard limit (bytes, -1 = none) lives with the
+// project; its usage is kept by project name, as repositories name their project, and
+// changes in the transaction of the manifest write or delete that causes it. A project uses
+// a blob while any of its manifests is stored under that digest or references it as a
+// blob (project_blobs.refs counts those manifests), and the usage is the sum of the sizes
+// of the blobs it uses, each once. Garbage collection: a link's last time (a blob is young
+// while any repository linked it recently), and blobs being deleted (doomed_blobs: the row
+// is gone, the file is being removed; no upload may store that digest until it is).
+// Settings: the registry's plan.
+constexpr const char* kSchemaV6 = R"sql(
+ALTER TABLE repository_blobs ADD COLUMN linked_at INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE quotas (
+  project_id INTEGER PRIMARY KEY REFERENCES projects(id) ON DELETE CASCADE,
+  hard_storage INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+INSERT INTO quotas(project_id, hard_storage, created_at, updated_at)
+  SELECT id, -1, created_at, created_at FROM projects;
+CREATE TABLE project_blobs (
+  project TEXT NOT NULL,
+  digest TEXT NOT NULL,
+  refs INTEGER NOT NULL CHECK (refs >= 0),
+  PRIMARY KEY (project, digest)
+) WITHOUT ROWID;
+CREATE TABLE project_usage (
+  project TEXT PRIMARY KEY,
+  used_storage INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+) WITHOUT ROWID;
+INSERT INTO project_blobs(project, digest, refs)
+  SELECT project, digest, count(*) FROM (
+    SELECT CASE instr(r.name, '/') WHEN 0 THEN r.name ELSE substr(r.name, 1, instr(r.name, '/') - 1) END
+             AS project, m.digest AS digest
+      FROM manifests m JOIN repositories r ON r.id = m.repository_id
+    UNION ALL
+    SELECT CASE instr(r.name, '/') WHEN 0 THEN r.name ELSE substr(r.name, 1, instr(r.name, '/') - 1) END,
+           mr.child_digest
+      FROM manifest_references mr JOIN repositories r ON r.id = mr.repository_id WHERE mr.kind = 'blob')
+  GROUP BY project, digest;
+INSERT INTO project_usage(project, used_storage, updated_at)
+  SELECT pb.project, sum(b.size), CAST(strftime('%s', 'now') AS INTEGER) * 1000
+  FROM project_blobs pb JOIN blobs b ON b.digest = pb.digest GROUP BY pb.project;
+CREATE TABLE doomed_blobs (
+  digest TEXT PRIMARY KEY,
+  created_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE settings (
+  name TEXT PRIMARY KEY,
+  value TEXT NOT NULL,
+  updated_at INTEGER NOT NULL
+) WITHOUT ROWID;
+)sql";
+
 // Append new steps; never edit a released one.
-constexpr const char* kMigrations[] = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4, kSchemaV5};
+constexpr const char* kMigrations[] = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4, kSchemaV5, kSchemaV6};
 
 }  // namespace
 

@@ -102,20 +102,21 @@ std::uint64_t Registry::cache_generation() {
   return generation_;
 }
 
-template <class Fill>
-void Registry::fill_cache(std::uint64_t generation, Fill fill) {
-  std::lock_guard lock(cache_mutex_);
-  if (generation == generation_) fill();
-}
-
-template <class Drop>
-void Registry::invalidate(Drop drop) {
-  std::lock_guard lock(cache_mutex_);
-  drop();
-  ++generation_;
-}
-
 base::Status Registry::recover() {
+  // Deletions garbage collection began: the rows are gone, the files may not be.
+  auto doomed = meta_.doomed_blobs();
+  if (!doomed) return doomed.error();
+  std::vector<std::string> removed;
+  for (const auto& text : *doomed) {
+    auto digest = oci::Digest::parse(text);
+    if (digest) {
+      if (auto gone = blobs_.remove(*digest); !gone) return gone.error();
+    }
+    removed.push_back(text);
+  }
+  if (auto forgotten = meta_.forget_doomed(removed); !forgotten) return forgotten.error();
+  if (!removed.empty())
+    BERTH_LOG_INFO("finished deleting {} blob(s) an interrupted garbage collection left", removed.size());
   auto pending = meta_.take_pending_blobs();
   if (!pending) return pending.error();
   for (const auto& text : *pending) {
@@ -307,12 +308,19 @@ Result<BlobInfo> Registry::complete_upload(UploadLease lease, std::string_view d
     return std::move(digest).error();
   }
   const std::uint64_t size = state->upload->size();
-  if (auto pending = meta_.begin_blob(digest->str()); !pending)
-    return internal("recording a blob failed", pending.error());
+  if (auto room = check_blob_headroom(state->repository, *digest, size); !room) {
+    state->upload.reset();
+    (void)blobs_.remove_upload(state->id);
+    (void)meta_.delete_upload(state->id);
+    forget();
+    return std::move(room).error();
+  }
+  if (auto pending = begin_blob(digest->str()); !pending) return std::move(pending).error();
   auto committed = state->upload->commit(*digest);
   if (!committed) {
     forget();
     (void)meta_.delete_upload(state->id);
+    (void)meta_.settle_blob(digest->str(), std::nullopt);
     if (committed.error().code == base::Errc::invalid_argument)
       return make_error(ErrorCode::digest_invalid, "provided digest did not match uploaded content",
                         digest->str());
@@ -508,17 +516,25 @@ Result<PutManifestResult> Registry::put_manifest(const std::string& repository, 
     record.accessory_type = std::move(link->type);
   }
 
-  if (auto pending = meta_.begin_blob(record.digest); !pending)
-    return internal("recording a manifest failed", pending.error());
+  if (auto pending = begin_blob(record.digest); !pending) return std::move(pending).error();
   auto stored = blobs_.put(body, algorithm);
-  if (!stored) return internal("storing a manifest failed", stored.error());
+  if (!stored) {
+    (void)meta_.settle_blob(record.digest, std::nullopt);
+    return internal("storing a manifest failed", stored.error());
+  }
   const std::uint64_t generation = cache_generation();
-  if (auto written = meta_.put_manifest(record, refs, tag); !written) {
+  meta::StorageOutcome outcome;
+  if (auto written = meta_.put_manifest(record, refs, tag, &outcome); !written) {
+    // The file is stored: it stays as an unreferenced blob until garbage collection.
+    (void)meta_.settle_blob(record.digest, record.size);
+    if (written.error().code == base::Errc::limit_exceeded)
+      return report_storage(repository, record.digest, outcome, true).error();
     if (written.error().code == base::Errc::not_found)  // a reference was deleted meanwhile
       return make_error(ErrorCode::manifest_blob_unknown,
                         "manifest references content unknown to the repository", written.error().message);
     return internal("recording a manifest failed", written.error());
   }
+  (void)report_storage(repository, record.digest, outcome, false);
   ManifestContent content{record.digest, record.media_type,
                           std::make_shared<const std::string>(std::move(body))};
   {
@@ -657,8 +673,20 @@ Status Registry::copy_manifest(const std::string& from, const std::string& diges
   meta::ManifestRecord copy = std::move(**record);
   copy.repository = to;
   copy.created = std::chrono::system_clock::now();
-  if (auto s = meta_.put_manifest(copy, refs, tags.empty() ? std::string() : tags.front()); !s)
-    return internal("recording a copied manifest failed", s.error());
+  // Pending while it is written, so that garbage collection cannot take the file meanwhile.
+  if (auto pending = begin_blob(digest); !pending) return std::move(pending).error();
+  if (!blobs_.stat(*parsed_digest)) {
+    (void)meta_.settle_blob(digest, std::nullopt);
+    return make_error(ErrorCode::manifest_unknown, "manifest unknown to registry", digest);
+  }
+  meta::StorageOutcome outcome;
+  auto written = meta_.put_manifest(copy, refs, tags.empty() ? std::string() : tags.front(), &outcome);
+  if (!written) {
+    (void)meta_.settle_blob(digest, copy.size);
+    if (written.error().code == base::Errc::limit_exceeded) return report_storage(to, digest, outcome, true);
+    return internal("recording a copied manifest failed", written.error());
+  }
+  (void)report_storage(to, digest, outcome, false);
   for (std::size_t i = 1; i < tags.size(); ++i) {
     if (auto s = meta_.add_tag(to, digest, tags[i]); !s && s.error().code != base::Errc::already_exists)
       return internal("tagging a copied manifest failed", s.error());

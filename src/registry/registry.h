@@ -16,6 +16,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -37,12 +38,46 @@ template <class T>
 using Result = base::Result<T, oci::Error>;
 using Status = base::Result<void, oci::Error>;
 
+// A storage event for the audit log (and webhooks): a push refused by its project's quota or
+// the registry's storage cap (quota_exceed), or one that took its project to 85 % of its quota
+// or more (quota_warning).
+struct StorageEvent {
+  enum class Kind { quota_warning, quota_exceed };
+  Kind kind = Kind::quota_warning;
+  std::string repository;
+  std::string project;
+  std::string digest;   // of the manifest or blob pushed
+  std::string message;  // what happened, with the sizes
+};
+
 struct Options {
   std::size_t manifest_cache_bytes = 64 * 1024 * 1024;
   std::size_t link_cache_entries = 200000;
   // Uploads open at once (each holds a file descriptor); more are refused with
   // TOOMANYREQUESTS until some finish or are purged.
   std::size_t max_open_uploads = 1024;
+  // Called (on the pushing thread) for every storage event; may be empty.
+  std::function<void(const StorageEvent&)> on_storage_event;
+};
+
+// What garbage collection is asked to do.
+struct GcOptions {
+  std::chrono::seconds grace{std::chrono::hours(2)};  // younger unreferenced blobs are kept
+  bool delete_untagged = false;  // first delete artifacts without tags (not accessories or index children)
+  bool dry_run = false;          // only count what would go
+  unsigned workers = 1;          // files removed in parallel (1..5)
+  // Uploads not written to for this long are purged by the same run.
+  std::chrono::seconds upload_max_age{std::chrono::hours(24)};
+  std::function<bool()> cancelled;              // polled between batches; may be empty
+  std::function<void(const std::string&)> log;  // progress lines; may be empty
+};
+
+struct GcReport {
+  std::size_t artifacts_deleted = 0;
+  std::size_t blobs_deleted = 0;
+  std::uint64_t bytes_freed = 0;
+  std::size_t uploads_purged = 0;
+  bool cancelled = false;
 };
 
 struct BlobInfo {
@@ -91,8 +126,18 @@ class Registry {
   Registry(const Registry&) = delete;
   Registry& operator=(const Registry&) = delete;
 
-  // Registers blobs whose commit was interrupted by a crash. Call once at start-up.
+  // Registers blobs whose commit was interrupted by a crash and finishes deletions garbage
+  // collection began. Call once at start-up, before serving.
   base::Status recover();
+
+  // --- storage lifecycle (lifecycle.cpp) ---------------------------------------------
+  // The registry's storage cap (-1 = none) and the plan it comes from (named in refusals).
+  void set_storage_cap(std::int64_t bytes, const std::string& plan);
+  // Deletes blobs no manifest references that have been unreferenced (and unlinked) for
+  // longer than the grace period, while the registry keeps serving; see the architecture
+  // page for why a push racing it never loses a blob. Also purges abandoned uploads and,
+  // when asked, untagged artifacts. Errors: INTERNAL when the metadata fails.
+  Result<GcReport> collect_garbage(const GcOptions& options);
 
   // NAME_INVALID unless `repository` follows the spec's grammar. Fast.
   static Status check_name(std::string_view repository);
@@ -195,6 +240,15 @@ class Registry {
   template <class Drop>
   void invalidate(Drop drop);
 
+  // begin_blob, waiting while garbage collection deletes the same digest's file.
+  Status begin_blob(const std::string& digest);
+  // Refuses a blob whose size would take `repository`'s project past its quota or the
+  // registry past its cap (a read ahead of the commit; put_manifest checks exactly).
+  Status check_blob_headroom(const std::string& repository, const oci::Digest& digest, std::uint64_t size);
+  // Turns a refused or accepted manifest write's accounting into events and errors.
+  Status report_storage(const std::string& repository, const std::string& digest,
+                        const meta::StorageOutcome& outcome, bool refused);
+
   blob::Store& blobs_;
   meta::Database& meta_;
   Options options_;
@@ -205,6 +259,22 @@ class Registry {
   std::uint64_t generation_ = 0;  // guarded by cache_mutex_
   std::mutex uploads_mutex_;
   std::unordered_map<std::string, std::shared_ptr<UploadLease::State>> open_uploads_;
+  std::mutex plan_mutex_;
+  std::int64_t storage_cap_ = -1;  // guarded by plan_mutex_
+  std::string plan_;               // guarded by plan_mutex_
 };
+
+template <class Fill>
+void Registry::fill_cache(std::uint64_t generation, Fill fill) {
+  std::lock_guard lock(cache_mutex_);
+  if (generation == generation_) fill();
+}
+
+template <class Drop>
+void Registry::invalidate(Drop drop) {
+  std::lock_guard lock(cache_mutex_);
+  drop();
+  ++generation_;
+}
 
 }  // namespace berth::registry

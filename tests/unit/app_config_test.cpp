@@ -385,7 +385,8 @@ TEST_F(ConfigTest, EveryKeyIsSettableThroughItsEnvironmentVariable) {
                                                       {"uploads.max_age", "5s"},
                                                       {"uploads.purge_interval", "5s"},
                                                       {"auth.project_creation", "adminonly"},
-                                                      {"scanner.adapter.enabled", "true"}};
+                                                      {"scanner.adapter.enabled", "true"},
+                                                      {"plan", "M"}};
   for (const ConfigKey& key : config_keys()) {
     auto sample = samples.find(key.path);
     const std::string value = sample == samples.end() ? "7" : sample->second;  // the rest are numbers

@@ -276,6 +276,11 @@ TEST_F(MetaSqliteTest, AManifestPushedAgainAsASignatureBecomesAnAccessory) {
 
 // A database written before accessories existed (schema v4) is classified on upgrade: its
 // referrers by artifact type, its cosign tags by name.
+// What schema v6 added, undone: a database as Berth left it before.
+#define kUndoSchemaV6                                                                                 \
+  "ALTER TABLE repository_blobs DROP COLUMN linked_at; DROP TABLE quotas; DROP TABLE project_blobs; " \
+  "DROP TABLE project_usage; DROP TABLE doomed_blobs; DROP TABLE settings; "
+
 TEST_F(MetaSqliteTest, TheUpgradeClassifiesExistingReferrersAndCosignTags) {
   auto subject = manifest("a", "subject");
   auto sbom = manifest("a", "sbom", subject.digest);
@@ -299,7 +304,7 @@ TEST_F(MetaSqliteTest, TheUpgradeClassifiesExistingReferrersAndCosignTags) {
       sqlite3_exec(raw,
                    "DROP INDEX manifests_by_accessory; ALTER TABLE manifests DROP COLUMN accessory_of; "
                    "ALTER TABLE manifests DROP COLUMN accessory_type; DROP TABLE artifact_labels; "
-                   "DROP TABLE labels; PRAGMA user_version = 4;",
+                   "DROP TABLE labels; " kUndoSchemaV6 "PRAGMA user_version = 4;",
                    nullptr, nullptr, &error);
   EXPECT_EQ(rc, SQLITE_OK) << (error ? error : "");
   sqlite3_free(error);
@@ -537,36 +542,131 @@ TEST_F(MetaSqliteTest, AllBlobsListsEveryRecordedBlob) {
   EXPECT_EQ(*all, expected);
 }
 
-TEST_F(MetaSqliteTest, RemoveUnreferencedBlobsKeepsLinkedPendingAndUsedBlobs) {
+// Usage counts each blob once per project, changes with the manifest writes and deletes that
+// cause it, and verify_usage recomputes it from scratch.
+TEST_F(MetaSqliteTest, UsageCountsEachBlobOncePerProjectAndVerifies) {
+  auto usage = [&](const std::string& project) { return db_->project_storage(project)->used; };
+  ASSERT_TRUE(db_->commit_blob("p/a", digest_of("layer"), 1000, "").ok());
+  ASSERT_TRUE(db_->commit_blob("p/a", digest_of("config"), 10, "").ok());
+  EXPECT_EQ(usage("p"), 0) << "blobs count once a manifest uses them";
+  put(manifest("p/a", "one"), "v1", {{digest_of("layer"), digest_of("config")}, {}});
+  EXPECT_EQ(usage("p"), 1000 + 10 + 1234);
+  put(manifest("p/a", "one"), "again", {{digest_of("layer"), digest_of("config")}, {}});
+  EXPECT_EQ(usage("p"), 2244) << "a retag adds nothing";
+  ASSERT_TRUE(db_->link_blob("p/b", digest_of("layer")).ok());
+  ASSERT_TRUE(db_->link_blob("p/b", digest_of("config")).ok());
+  put(manifest("p/b", "one"), "", {{digest_of("layer"), digest_of("config")}, {}});
+  EXPECT_EQ(usage("p"), 2244) << "the same content in another repository of the project";
+  ASSERT_TRUE(db_->link_blob("q/c", digest_of("layer")).ok());
+  put(manifest("q/c", "two"), "", {{digest_of("layer")}, {}});
+  EXPECT_EQ(usage("q"), 1000 + 1234) << "another project pays for its own copy";
+  EXPECT_EQ(*db_->registry_storage(), 2244 + 2234);
+  EXPECT_TRUE(db_->verify_usage()->empty());
+
+  ASSERT_TRUE(db_->delete_manifest("p/a", digest_of("one")).ok());
+  EXPECT_EQ(usage("p"), 2244) << "p/b still uses everything";
+  ASSERT_TRUE(db_->delete_repository("p/b").ok());
+  EXPECT_EQ(usage("p"), 0);
+  EXPECT_EQ(usage("q"), 2234);
+  auto problems = db_->verify_usage();
+  ASSERT_TRUE(problems.ok()) << problems.error().message;
+  EXPECT_TRUE(problems->empty()) << problems->front();
+
+  // An accounting gone wrong is reported.
+  db_.reset();
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open(path().c_str(), &raw), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(raw, "UPDATE project_usage SET used_storage = 7 WHERE project = 'q'", nullptr,
+                         nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(raw);
+  reopen();
+  auto found = db_->verify_usage();
+  ASSERT_TRUE(found.ok());
+  ASSERT_EQ(found->size(), 1u);
+  EXPECT_EQ(found->front(), "project q uses 2234 bytes, recorded 7");
+}
+
+TEST_F(MetaSqliteTest, TheUpgradeToSchema6CountsWhatIsStored) {
+  ASSERT_TRUE(db_->commit_blob("p/a", digest_of("layer"), 1000, "").ok());
+  put(manifest("p/a", "one"), "v1", {{digest_of("layer")}, {}});
+  ASSERT_TRUE(db_->link_blob("p/b", digest_of("layer")).ok());
+  put(manifest("p/b", "two"), "v1", {{digest_of("layer")}, {}});
+  db_.reset();
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open(path().c_str(), &raw), SQLITE_OK);
+  char* error = nullptr;
+  EXPECT_EQ(sqlite3_exec(raw, kUndoSchemaV6 "PRAGMA user_version = 5;", nullptr, nullptr, &error), SQLITE_OK)
+      << (error ? error : "");
+  sqlite3_free(error);
+  sqlite3_close(raw);
+  reopen();
+  EXPECT_EQ(db_->project_storage("p")->used, 1000 + 1234 + 1234);
+  EXPECT_TRUE(db_->verify_usage()->empty());
+}
+
+// Garbage collection's view: a blob is collectable once no manifest is stored under it or
+// references it, no commit is pending, and its row and every link are older than the cutoff.
+TEST_F(MetaSqliteTest, GcCandidatesAreUnusedUnpendingAndOlderThanTheCutoff) {
   ASSERT_TRUE(db_->add_blob(digest_of("orphan"), 1).ok());
-  ASSERT_TRUE(db_->commit_blob("a", digest_of("linked"), 1, "").ok());
-  ASSERT_TRUE(db_->add_blob(digest_of("pending"), 1).ok());
+  ASSERT_TRUE(db_->commit_blob("a", digest_of("linked"), 2, "").ok());
+  ASSERT_TRUE(db_->add_blob(digest_of("pending"), 3).ok());
   ASSERT_TRUE(db_->begin_blob(digest_of("pending")).ok());
-  ASSERT_TRUE(db_->commit_blob("a", digest_of("used"), 1, "").ok());
+  ASSERT_TRUE(db_->commit_blob("a", digest_of("used"), 4, "").ok());
   put(manifest("a", "m"), "", {{digest_of("used")}, {}});
   ASSERT_TRUE(db_->unlink_blob("a", digest_of("used")).ok());  // still used by the manifest
-  ASSERT_TRUE(db_->commit_blob("a", digest_of("unlinked"), 1, "").ok());
+  ASSERT_TRUE(db_->commit_blob("a", digest_of("unlinked"), 5, "").ok());
   ASSERT_TRUE(db_->unlink_blob("a", digest_of("unlinked")).ok());
 
-  auto removed = db_->remove_unreferenced_blobs();
-  ASSERT_TRUE(removed.ok()) << removed.error().message;
-  Strings expected{digest_of("orphan"), digest_of("unlinked")};
+  const auto now = std::chrono::system_clock::now();
+  auto young = db_->gc_candidates(now - std::chrono::hours(1), "", 100);
+  ASSERT_TRUE(young.ok()) << young.error().message;
+  EXPECT_TRUE(young->empty()) << "everything was just written";
+
+  const auto later = now + std::chrono::minutes(1);
+  auto listed = db_->gc_candidates(later, "", 100);
+  ASSERT_TRUE(listed.ok()) << listed.error().message;
+  Strings candidates;
+  for (const auto& c : *listed) candidates.push_back(c.digest);
+  Strings expected{digest_of("orphan"), digest_of("linked"), digest_of("unlinked")};
   std::sort(expected.begin(), expected.end());
-  EXPECT_EQ(*removed, expected);
+  EXPECT_EQ(candidates, expected);
+  auto paged = db_->gc_candidates(later, expected[0], 1);
+  ASSERT_TRUE(paged.ok());
+  ASSERT_EQ(paged->size(), 1u);
+  EXPECT_EQ(paged->front().digest, expected[1]);
+
+  // Dooming re-checks: a blob linked again meanwhile (young again) is spared.
+  ASSERT_TRUE(db_->link_blob("b", digest_of("linked")).ok());
+  auto doomed = db_->doom_blobs(candidates, now);
+  ASSERT_TRUE(doomed.ok()) << doomed.error().message;
+  Strings gone;
+  for (const auto& d : *doomed) gone.push_back(d.digest);
+  Strings expected_gone{digest_of("orphan"), digest_of("unlinked")};
+  std::sort(expected_gone.begin(), expected_gone.end());
+  EXPECT_EQ(gone, expected_gone);
   EXPECT_FALSE(db_->blob_size(digest_of("orphan"))->has_value());
   EXPECT_TRUE(db_->blob_size(digest_of("linked"))->has_value());
-  EXPECT_TRUE(db_->blob_size(digest_of("pending"))->has_value());
   EXPECT_TRUE(db_->blob_size(digest_of("used"))->has_value());
   EXPECT_TRUE(db_->blob_size(digest_of("m"))->has_value());
-  EXPECT_TRUE(db_->remove_unreferenced_blobs()->empty());
 
-  // Once the manifest is gone, its layer (unlinked earlier) becomes garbage.
+  // While doomed, the digest cannot be stored again; once its file is gone, it can.
+  auto busy = db_->begin_blob(digest_of("orphan"));
+  ASSERT_FALSE(busy.ok());
+  EXPECT_EQ(busy.error().code, base::Errc::conflict);
+  EXPECT_EQ(*db_->doomed_blobs(), expected_gone);
+  ASSERT_TRUE(db_->forget_doomed(gone).ok());
+  EXPECT_TRUE(db_->doomed_blobs()->empty());
+  EXPECT_TRUE(db_->begin_blob(digest_of("orphan")).ok());
+
+  // Once the manifest is gone, it and its layer become garbage.
   ASSERT_TRUE(db_->delete_manifest("a", digest_of("m")).ok());
-  auto after = db_->remove_unreferenced_blobs();
+  auto after = db_->gc_candidates(later, "", 100);
   ASSERT_TRUE(after.ok());
-  Strings expected_after{digest_of("m"), digest_of("used")};
-  std::sort(expected_after.begin(), expected_after.end());
-  EXPECT_EQ(*after, expected_after);
+  Strings after_digests;
+  for (const auto& c : *after) after_digests.push_back(c.digest);
+  EXPECT_NE(std::find(after_digests.begin(), after_digests.end(), digest_of("m")), after_digests.end());
+  EXPECT_NE(std::find(after_digests.begin(), after_digests.end(), digest_of("used")), after_digests.end());
   EXPECT_TRUE(db_->integrity_check().ok());
 }
 

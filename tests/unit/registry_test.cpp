@@ -295,7 +295,9 @@ TEST_F(RegistryTest, InterruptedCommitIsRecoveredAtStart) {
 }
 
 TEST_F(RegistryTest, OpenUploadsAreCapped) {
-  Registry capped(*blobs_, *meta_, Options{.max_open_uploads = 2});
+  Options options;
+  options.max_open_uploads = 2;
+  Registry capped(*blobs_, *meta_, options);
   auto first = capped.start_upload("repo");
   auto second = capped.start_upload("repo");
   ASSERT_TRUE(first);
@@ -362,12 +364,36 @@ class PausingDatabase : public meta::Database {
   base::Result<std::vector<std::pair<std::string, std::int64_t>>> all_blobs() override {
     return inner_.all_blobs();
   }
-  base::Result<std::vector<std::string>> remove_unreferenced_blobs() override {
-    return inner_.remove_unreferenced_blobs();
+  base::Status settle_blob(const std::string& d, std::optional<std::int64_t> n) override {
+    return inner_.settle_blob(d, n);
   }
+  base::Result<std::vector<meta::BlobCandidate>> gc_candidates(meta::TimePoint c, const std::string& a,
+                                                               std::size_t n) override {
+    return inner_.gc_candidates(c, a, n);
+  }
+  base::Result<std::vector<meta::DoomedBlob>> doom_blobs(const std::vector<std::string>& d,
+                                                         meta::TimePoint c) override {
+    return inner_.doom_blobs(d, c);
+  }
+  base::Status forget_doomed(const std::vector<std::string>& d) override { return inner_.forget_doomed(d); }
+  base::Result<std::vector<std::string>> doomed_blobs() override { return inner_.doomed_blobs(); }
+  base::Result<std::vector<meta::ArtifactRef>> untagged_artifacts(const meta::ArtifactRef& a,
+                                                                  std::size_t n) override {
+    return inner_.untagged_artifacts(a, n);
+  }
+  void set_storage_cap(std::int64_t b) override { inner_.set_storage_cap(b); }
+  base::Result<meta::StorageUsage> project_storage(const std::string& p) override {
+    return inner_.project_storage(p);
+  }
+  base::Result<std::int64_t> registry_storage() override { return inner_.registry_storage(); }
+  base::Result<bool> project_uses(const std::string& p, const std::string& d) override {
+    return inner_.project_uses(p, d);
+  }
+  base::Result<std::vector<std::string>> verify_usage() override { return inner_.verify_usage(); }
+  base::Result<meta::RegistryCounts> registry_counts() override { return inner_.registry_counts(); }
   base::Status put_manifest(const meta::ManifestRecord& m, const meta::ManifestReferences& refs,
-                            const std::string& tag) override {
-    return inner_.put_manifest(m, refs, tag);
+                            const std::string& tag, meta::StorageOutcome* outcome) override {
+    return inner_.put_manifest(m, refs, tag, outcome);
   }
   base::Result<std::optional<meta::ManifestRecord>> get_manifest(const std::string& r,
                                                                  const std::string& d) override {

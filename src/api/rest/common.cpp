@@ -318,4 +318,22 @@ boost::asio::awaitable<base::Result<std::string, http::Response>> project_name_o
   co_return std::to_string(project->id);
 }
 
+base::Result<ScheduleRequest, http::Response> parse_schedule(const boost::json::object& body) {
+  const auto* schedule = body.if_contains("schedule");
+  if (schedule == nullptr || !schedule->is_object()) return error_response(400, "schedule is required");
+  auto type = string_member(schedule->get_object(), "type");
+  if (!type) return std::move(type).error();
+  auto cron = string_member(schedule->get_object(), "cron");
+  if (!cron) return std::move(cron).error();
+  ScheduleRequest out{type->value_or(""), ""};
+  if (out.type == "Hourly") out.cron = "0 0 * * * *";
+  if (out.type == "Daily") out.cron = "0 0 0 * * *";
+  if (out.type == "Weekly") out.cron = "0 0 0 * * 0";
+  if (out.type == "Custom" || out.type == "Schedule") out.cron = cron->value_or("");
+  if (out.type != "Manual" && out.type != "None" && out.cron.empty())
+    return error_response(400,
+                          "schedule type must be Manual, None, Hourly, Daily, Weekly or Custom (with cron)");
+  return out;
+}
+
 }  // namespace berth::api::rest

@@ -90,7 +90,13 @@ Awaitable create_project(Call& call) {
   }
   auto metadata = request_metadata(*body);
   if (!metadata) co_return std::move(metadata).error();
-  iam::NewProject project{std::move(**name), std::move(*metadata)};
+  auto storage_limit = int_member(*body, "storage_limit");
+  if (!storage_limit) co_return std::move(storage_limit).error();
+  if (*storage_limit && (**storage_limit < -1 || **storage_limit == 0))
+    co_return error_response(400, "storage_limit must be -1 (no limit) or a number of bytes above 0");
+  iam::NewProject project{std::move(**name), std::move(*metadata), call.context.default_project_storage};
+  // Only system administrators choose a project's quota, as in Harbor; others get the default.
+  if (*storage_limit && call.caller.principal.sysadmin) project.storage_limit = **storage_limit;
   auto created =
       co_await blocking(call, [&] { return call.context.iam.create_project(call.caller, project); });
   if (!created) co_return error_response(created.error());
@@ -225,15 +231,21 @@ Awaitable project_summary(Call& call) {
   if (!reference) co_return std::move(reference).error();
   std::optional<iam::Result<meta::Project>> project;
   std::optional<iam::Result<meta::Listing<meta::Member>>> members;
+  std::optional<meta::Quota> quota;
   co_await call.exchange.run_blocking([&] {
     project.emplace(call.context.iam.get_project(call.caller, *reference));
     if (!*project) return;
     meta::ListQuery all;
     all.limit = 0;
     members.emplace(call.context.iam.list_members(call.caller, std::to_string((*project)->id), all));
+    if (call.context.limits != nullptr)
+      if (auto found = call.context.limits->get_quota((*project)->id); found && *found) quota = **found;
   });
   if (!*project) co_return error_response(project->error());
   boost::json::object summary{{"repo_count", (*project)->repo_count}, {"chart_count", 0}};
+  if (quota)
+    summary["quota"] = boost::json::object{{"hard", boost::json::object{{"storage", quota->hard}}},
+                                           {"used", boost::json::object{{"storage", quota->used}}}};
   if (members && *members) {
     std::int64_t counts[6] = {};
     for (const auto& member : (*members)->items) {

@@ -20,6 +20,7 @@
 #include "http/exchange.h"
 #include "iam/service.h"
 #include "meta/label_database.h"
+#include "meta/limits_database.h"
 #include "meta/query.h"
 
 namespace berth::api::rest {
@@ -65,6 +66,8 @@ std::vector<Route> system_routes();      // system.cpp: /systeminfo, /health, /p
 std::vector<Route> jobservice_routes();  // jobservice.cpp: /jobservice/queues, /jobservice/jobs
 std::vector<Route> scan_routes();        // scans.cpp: scan, report, SBOM, CVE allowlist, scan all, vulndb
 std::vector<Route> document_routes();    // swagger.cpp: /swagger.json
+std::vector<Route> quota_routes();       // quotas.cpp: /quotas
+std::vector<Route> gc_routes();          // gc.cpp: /system/gc, its schedule, history and logs
 // Every table above, concatenated (routes.cpp): what the API serves and swagger.json documents.
 std::vector<Route> all_routes();
 
@@ -116,6 +119,14 @@ base::Result<std::optional<std::int64_t>, http::Response> int_member(const boost
                                                                      std::string_view name);
 base::Result<std::optional<bool>, http::Response> bool_member(const boost::json::object& object,
                                                               std::string_view name);
+// Harbor's schedule request {"schedule": {"type": "Manual"|"None"|"Hourly"|"Daily"|"Weekly"|
+// "Custom", "cron": "0 0 * * * *"}}: the type and the cron it stands for (Harbor's 6-field crons
+// for Hourly, Daily and Weekly; "" for Manual and None). Errors: a 400 response.
+struct ScheduleRequest {
+  std::string type;
+  std::string cron;
+};
+base::Result<ScheduleRequest, http::Response> parse_schedule(const boost::json::object& body);
 // RFC 3339 UTC with milliseconds, as Harbor writes times ("2026-11-27T10:00:00.000Z").
 std::string format_time(std::chrono::system_clock::time_point time);
 // Parses a path parameter that must be a positive integer id. Errors: a 400 response.

@@ -21,7 +21,11 @@ class Service;
 namespace berth::meta {
 class ScanDatabase;
 class LabelDatabase;
+class LimitsDatabase;
 }  // namespace berth::meta
+namespace berth::plan {
+class Current;
+}
 namespace berth::artifact {
 class Inspector;
 }
@@ -47,6 +51,11 @@ struct Context {
   // fields answer 503 / stay empty while these are null.
   artifact::Inspector* artifacts = nullptr;
   meta::LabelDatabase* labels = nullptr;
+  // Quotas (/quotas, a project's storage_limit and summary) and the plan (/systeminfo); the
+  // quota endpoints answer 503 while `limits` is null, and no plan is shown without `plan`.
+  meta::LimitsDatabase* limits = nullptr;
+  plan::Current* plan = nullptr;
+  std::int64_t default_project_storage = -1;  // quota of a project created without storage_limit
 };
 
 // Serves /api/v2.0/... . Authenticates each request by basic auth or by the portal

@@ -8,6 +8,7 @@
 #include "api/rest/content.h"
 #include "api/rest/scan_shapes.h"
 #include "jobs/scheduler.h"
+#include "plan/plan.h"
 #include "scan/formats.h"
 #include "scan/service.h"
 
@@ -20,11 +21,18 @@ namespace action = iam::action;
 
 constexpr const char* kScanAllSchedule = "scan_all";
 
-// 503 while the server runs without a scanner (unit tests of the API).
+// 503 while the server runs without a scanner (unit tests of the API); 403 on a plan without
+// scanning.
 std::optional<http::Response> scanner_missing(const Call& call) {
-  if (call.context.scanner != nullptr && call.context.scans != nullptr && call.context.scheduler != nullptr)
-    return std::nullopt;
-  return error_response(503, "vulnerability scanning is not available");
+  if (call.context.scanner == nullptr || call.context.scans == nullptr || call.context.scheduler == nullptr)
+    return error_response(503, "vulnerability scanning is not available");
+  if (call.context.plan != nullptr) {
+    const plan::Limits plan = call.context.plan->get();
+    if (!plan.scanning)
+      return error_response(
+          403, "vulnerability scanning is not in your plan (" + plan.name + "): it comes with plans M and L");
+  }
+  return std::nullopt;
 }
 
 struct Target {
@@ -245,21 +253,10 @@ Awaitable set_scan_all_schedule(Call& call) {
     co_return error_response(403, "only system administrators may do this");
   auto body = co_await read_json_object(call);
   if (!body) co_return std::move(body).error();
-  const auto* schedule = body->if_contains("schedule");
-  if (schedule == nullptr || !schedule->is_object()) co_return error_response(400, "schedule is required");
-  auto type = string_member(schedule->get_object(), "type");
-  if (!type) co_return std::move(type).error();
-  auto cron = string_member(schedule->get_object(), "cron");
-  if (!cron) co_return std::move(cron).error();
-  const std::string kind = type->value_or("");
-  std::string spec;
-  if (kind == "Hourly") spec = "0 0 * * * *";
-  if (kind == "Daily") spec = "0 0 0 * * *";
-  if (kind == "Weekly") spec = "0 0 0 * * 0";
-  if (kind == "Custom" || kind == "Schedule") spec = cron->value_or("");
-  if (kind != "Manual" && kind != "None" && spec.empty())
-    co_return error_response(
-        400, "schedule type must be Manual, None, Hourly, Daily, Weekly or Custom (with cron)");
+  auto requested = parse_schedule(*body);
+  if (!requested) co_return std::move(requested).error();
+  const std::string kind = requested->type;
+  const std::string spec = requested->cron;
   co_return co_await blocking(call, [&]() -> http::Response {
     if (kind == "Manual") {
       if (auto s = call.context.scanner->request_scan_all(); !s) return internal_error("scan all", s.error());

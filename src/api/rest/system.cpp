@@ -1,6 +1,7 @@
 // Harbor's system endpoints: /systeminfo, /health, /ping, /statistics and /search.
 #include <boost/json/array.hpp>
 
+#include "api/rest/plan_shape.h"
 #include "api/rest/rest.h"
 
 namespace berth::api::rest {
@@ -36,6 +37,11 @@ Awaitable system_info(Call& call) {
     info["registry_storage_provider_name"] = "filesystem";
     info["notification_enable"] = false;
     info["current_time"] = format_time(std::chrono::system_clock::now());
+    if (call.context.plan != nullptr) {
+      const plan::Limits plan = call.context.plan->get();
+      auto used = co_await blocking(call, [&] { return call.context.metadata.registry_storage(); });
+      info["plan"] = plan_json(plan, used ? *used : 0);
+    }
   }
   co_return json_response(200, info);
 }
@@ -103,7 +109,7 @@ Awaitable statistics(Call& call) {
       one.limit = 1;
       auto all = iam.list_projects(call.caller, one);
       auto repos = metadata.count_repositories("");
-      auto used = metadata.storage_used("");
+      auto used = metadata.registry_storage();
       if (!all) {
         failure = error_response(all.error());
         return;

@@ -1,0 +1,26 @@
+// The operator API (/operator/v1): what the provider running the registry asks of it, on a
+// listener of its own (operator.listen) behind a bearer token of its own. Today: the registry's
+// facts (GET /operator/v1/registry) and its plan (GET/PUT /operator/v1/plan).
+#pragma once
+
+#include <string>
+
+#include "http/exchange.h"
+#include "meta/database.h"
+#include "plan/plan.h"
+#include "registry/registry.h"
+
+namespace berth::api::operator_api {
+
+struct Context {
+  std::string token;  // the bearer token every request must carry
+  std::string name;   // the registry's name (its external URL)
+  std::string version;
+  plan::Current& plan;
+  meta::Database& metadata;
+  registry::Registry& registry;
+};
+
+http::Handler make_handler(Context& context);
+
+}  // namespace berth::api::operator_api

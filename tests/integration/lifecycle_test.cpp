@@ -1,0 +1,620 @@
+// Storage lifecycle through the real server: exact project quotas (Harbor's /quotas and
+// storage_limit), plans (storage cap, requests in flight, scanning, live upgrades through the
+// operator API and `berth admin plan set`), and online garbage collection (/system/gc), racing
+// pushes and surviving kill -9. Each test runs a Berth of its own, configured for it.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <boost/json.hpp>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <thread>
+
+#include "harbor_api.h"
+#include "raw_connection.h"
+#include "registry_fixture.h"
+
+namespace berth::integration {
+namespace {
+
+namespace fs = std::filesystem;
+namespace json = boost::json;
+using namespace std::chrono_literals;
+
+constexpr const char* kOperatorToken = "operator-token-0123456789";
+
+fs::path blob_file(const fs::path& data_dir, const std::string& digest) {
+  std::string hex = digest.substr(digest.find(':') + 1);
+  return data_dir / "blobs" / "sha256" / hex.substr(0, 2) / hex;
+}
+
+template <class Predicate>
+bool eventually(Predicate done, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    if (done()) return true;
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(20ms);
+  }
+}
+
+// The bytes a project is charged for an image pushed into it for the first time.
+std::int64_t charged(const Image& image, bool with_config = true) {
+  std::int64_t n = static_cast<std::int64_t>(image.manifest.size());
+  if (with_config) n += static_cast<std::int64_t>(image.config.data.size());
+  for (const auto& layer : image.layers) n += static_cast<std::int64_t>(layer.data.size());
+  return n;
+}
+
+// An image whose config is fresh and whose layers are `layers`.
+Image image_of(const std::vector<Blob>& layers) {
+  Image image;
+  image.config = random_config();
+  image.layers = layers;
+  image.media_type = std::string(kOciManifest);
+  ManifestSpec spec;
+  spec.config = describe(image.config, kOciConfig);
+  for (const auto& layer : layers) spec.layers.push_back(describe(layer, kOciLayer));
+  set_manifest(image, render(spec));
+  return image;
+}
+
+class LifecycleTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (using_external_registry()) GTEST_SKIP() << "Berth's storage lifecycle; REGISTRY_URL is set";
+  }
+
+  // A Berth started with these BERTH_* settings (and the operator API on a free port).
+  void start(std::map<std::string, std::string> settings) {
+    BerthOptions options;
+    operator_port_ = free_port();
+    token_file_ = fs::temp_directory_path() / ("berth-operator-" + random_hex(8));
+    {
+      std::ofstream out(token_file_);
+      out << kOperatorToken << "\n";
+    }
+    settings.emplace("BERTH_OPERATOR_LISTEN", "127.0.0.1:" + std::to_string(operator_port_));
+    settings.emplace("BERTH_OPERATOR_TOKEN_FILE", token_file_.string());
+    options.environment = std::move(settings);
+    std::string error;
+    instance_ = RegistryInstance::spawn_berth(&error, std::move(options));
+    ASSERT_NE(instance_, nullptr) << error;
+    client_ = std::make_unique<HttpClient>(instance_->url());
+    client_->set_basic_auth("admin", kAdminPassword);
+    operator_ = std::make_unique<HttpClient>("http://127.0.0.1:" + std::to_string(operator_port_));
+  }
+
+  void TearDown() override {
+    if (!token_file_.empty()) fs::remove(token_file_);
+  }
+
+  HttpClient& client() { return *client_; }
+  RegistryInstance& registry() { return *instance_; }
+
+  Response operator_call(const std::string& method, const std::string& path, std::string body = {}) {
+    HeaderList headers{{"Authorization", std::string("Bearer ") + kOperatorToken}};
+    if (method == "PUT") {
+      headers.push_back({"Content-Type", "application/json"});
+      return operator_->put(path, std::move(body), headers);
+    }
+    return operator_->get(path, headers);
+  }
+
+  // POST /projects with a storage limit; returns the project id.
+  std::int64_t create_project(const std::string& name, std::int64_t storage_limit) {
+    json::object body{{"project_name", name}, {"storage_limit", storage_limit}};
+    Response created = client().post(std::string(kApi) + "/projects", json::serialize(body),
+                                     {{"Content-Type", "application/json"}});
+    EXPECT_EQ(created.status, 201) << created;
+    Response project =
+        client().get(std::string(kApi) + "/projects/" + name, {{"X-Is-Resource-Name", "true"}});
+    return int_of(json_of(project), "project_id").value_or(0);
+  }
+
+  json::value quota(std::int64_t id) {
+    Response got = client().get(std::string(kApi) + "/quotas/" + std::to_string(id));
+    EXPECT_EQ(got.status, 200) << got;
+    return json_of(got);
+  }
+  std::int64_t used(std::int64_t id) {
+    json::value q = quota(id);
+    if (!q.is_object()) return -2;
+    return q.at("used").at("storage").as_int64();
+  }
+
+  // Pushes every blob of `image` and its manifest; returns the manifest PUT's answer.
+  Response push(const std::string& repo, const std::string& tag, const Image& image) {
+    Response config = push_blob(client(), repo, image.config);
+    if (config.status != 201) return config;
+    for (const auto& layer : image.layers) {
+      Response pushed = push_blob(client(), repo, layer);
+      if (pushed.status != 201) return pushed;
+    }
+    return push_manifest(client(), repo, tag, image.manifest, image.media_type);
+  }
+
+  // Audit records of an operation (newest first).
+  json::array audit(const std::string& operation) {
+    Response got = client().get(std::string(kApi) + "/audit-logs?page_size=100&q=operation%3D" + operation);
+    EXPECT_EQ(got.status, 200) << got;
+    json::value body = json_of(got);
+    return body.is_array() ? body.as_array() : json::array{};
+  }
+
+  // Starts a garbage collection through the API and waits for it to end; returns its id.
+  std::int64_t run_gc(bool dry_run = false, bool delete_untagged = false) {
+    json::object body{
+        {"schedule", json::object{{"type", "Manual"}}},
+        {"parameters",
+         json::object{{"dry_run", dry_run}, {"delete_untagged", delete_untagged}, {"workers", 2}}}};
+    Response started = client().post(std::string(kApi) + "/system/gc/schedule", json::serialize(body),
+                                     {{"Content-Type", "application/json"}});
+    EXPECT_EQ(started.status, 201) << started;
+    const std::string location = started.header("Location");
+    const std::int64_t id = std::stoll(location.substr(location.rfind('/') + 1));
+    EXPECT_TRUE(eventually(
+        [&] {
+          return text_of(json_of(client().get(std::string(kApi) + "/system/gc/" + std::to_string(id))),
+                         "job_status") == "Success";
+        },
+        30s))
+        << client().get(std::string(kApi) + "/system/gc/" + std::to_string(id)) << registry().log_tail();
+    return id;
+  }
+
+  std::string gc_log(std::int64_t id) {
+    return client().get(std::string(kApi) + "/system/gc/" + std::to_string(id) + "/log").body;
+  }
+
+  std::unique_ptr<RegistryInstance> instance_;
+  std::unique_ptr<HttpClient> client_;
+  std::unique_ptr<HttpClient> operator_;
+  int operator_port_ = 0;
+  fs::path token_file_;
+};
+
+// ---- quotas -------------------------------------------------------------------------------
+
+TEST_F(LifecycleTest, QuotaCountsEachBlobOncePerProjectAndRefusesAPushPastIt) {
+  start({});
+  const std::string project = unique_name("quota");
+  const std::int64_t id = create_project(project, 200 * 1024);
+  ASSERT_GT(id, 0);
+  json::value q = quota(id);
+  EXPECT_EQ(q.at("hard").at("storage").as_int64(), 200 * 1024) << q;
+  EXPECT_EQ(text_of(q.at("ref"), "name"), project) << q;
+  EXPECT_EQ(used(id), 0);
+
+  const Blob shared = random_blob(40 * 1024);
+  const Image first = image_of({shared});
+  ASSERT_EQ(push(project + "/one", "v1", first).status, 201);
+  EXPECT_EQ(used(id), charged(first));
+
+  // A second repository and a second artifact share the layer: only what is new counts.
+  const Image second = image_of({shared, random_blob(1024)});
+  ASSERT_EQ(push(project + "/two", "v1", second).status, 201);
+  const std::int64_t after_two =
+      charged(first) + charged(second) - static_cast<std::int64_t>(shared.data.size());
+  EXPECT_EQ(used(id), after_two);
+
+  // A retag and a copy add nothing: the same manifest and blobs are in the project already.
+  ASSERT_EQ(push_manifest(client(), project + "/one", "again", first.manifest, first.media_type).status, 201);
+  Response copied = client().post(repository_api_path(project, "three") + "/artifacts?from=" + project +
+                                  "/one@" + first.digest);
+  ASSERT_EQ(copied.status, 201) << copied;
+  EXPECT_EQ(used(id), after_two);
+
+  // The summary shows the same numbers.
+  json::value summary =
+      json_of(client().get(std::string(kApi) + "/projects/" + std::to_string(id) + "/summary"));
+  EXPECT_EQ(summary.at("quota").at("used").at("storage").as_int64(), after_two) << summary;
+  EXPECT_EQ(summary.at("quota").at("hard").at("storage").as_int64(), 200 * 1024) << summary;
+
+  // Past the limit: Harbor's 403 DENIED with its message, and nothing is stored.
+  const Image big = image_of({random_blob(170 * 1024)});
+  Response refused = push(project + "/one", "big", big);
+  ASSERT_TRUE(IsOciError(refused, 403, {"DENIED"})) << refused;
+  EXPECT_NE(refused.body.find("will exceed the configured upper limit of 200.0 KiB"), std::string::npos)
+      << refused;
+  EXPECT_EQ(client().get(manifest_path(project + "/one", "big")).status, 404);
+  EXPECT_EQ(used(id), after_two);
+  json::array exceeded;
+  ASSERT_TRUE(eventually([&] { return !(exceeded = audit("QUOTA_EXCEED")).empty(); }, 3s));
+  EXPECT_EQ(text_of(exceeded.front(), "resource_type"), "quota");
+  EXPECT_NE(text_of(exceeded.front(), "resource").find(project + "/one"), std::string::npos);
+
+  // Deletes are never refused and free the quota at once, down to what is still used.
+  ASSERT_EQ(client().del(manifest_path(project + "/one", first.digest)).status, 202);
+  EXPECT_EQ(used(id), after_two) << "the copy in " << project << "/three still uses the same content";
+  ASSERT_EQ(client().del(repository_api_path(project, "three")).status, 200);
+  EXPECT_EQ(used(id), charged(second));
+  ASSERT_EQ(client().del(manifest_path(project + "/two", second.digest)).status, 202);
+  EXPECT_EQ(used(id), 0);
+
+  // Raising the quota lets the big image in, and a push past 85 % is audited as a warning.
+  Response raised = client().put(std::string(kApi) + "/quotas/" + std::to_string(id),
+                                 R"({"hard":{"storage":204800}})", {{"Content-Type", "application/json"}});
+  ASSERT_EQ(raised.status, 200) << raised;
+  ASSERT_EQ(push(project + "/one", "big", big).status, 201);
+  json::array warnings;
+  ASSERT_TRUE(eventually([&] { return !(warnings = audit("QUOTA_WARNING")).empty(); }, 3s));
+  EXPECT_NE(text_of(warnings.front(), "operation_description").find("project " + project), std::string::npos)
+      << warnings.front();
+
+  EXPECT_TRUE(
+      IsHarborError(client().put(std::string(kApi) + "/quotas/" + std::to_string(id),
+                                 R"({"hard":{"storage":-5}})", {{"Content-Type", "application/json"}}),
+                    400, "BAD_REQUEST"));
+  EXPECT_TRUE(IsHarborError(client().get(std::string(kApi) + "/quotas/999999"), 404, "NOT_FOUND"));
+  ASSERT_EQ(registry().stop(), 0) << registry().log_tail();
+  EXPECT_TRUE(fsck_clean(registry().data_dir()));
+}
+
+TEST_F(LifecycleTest, QuotasAreForSystemAdministratorsAndNewProjectsGetTheDefault) {
+  start({{"BERTH_QUOTA_DEFAULT_PROJECT_STORAGE", "10MiB"}});
+  const std::string project = unique_name("default");
+  Response created =
+      client().post(std::string(kApi) + "/projects", json::serialize(json::object{{"project_name", project}}),
+                    {{"Content-Type", "application/json"}});
+  ASSERT_EQ(created.status, 201) << created;
+  Response listed =
+      client().get(std::string(kApi) + "/quotas?reference=project&reference_id=" +
+                   created.header("Location").substr(created.header("Location").rfind('/') + 1));
+  ASSERT_EQ(listed.status, 200) << listed;
+  json::value items = json_of(listed);
+  ASSERT_EQ(items.as_array().size(), 1u) << listed;
+  EXPECT_EQ(items.as_array()[0].at("hard").at("storage").as_int64(), 10 << 20);
+  EXPECT_EQ(listed.header("X-Total-Count"), "1");
+
+  Response user = client().post(std::string(kApi) + "/users",
+                                json::serialize(json::object{{"username", unique_name("u")},
+                                                             {"email", unique_name("u") + "@example.com"},
+                                                             {"realname", "U"},
+                                                             {"password", kUserPassword}}),
+                                {{"Content-Type", "application/json"}});
+  ASSERT_EQ(user.status, 201) << user;
+  json::value made =
+      json_of(client().get(user.header("Location").substr(user.header("Location").find("/api"))));
+  HttpClient plain(registry().url());
+  plain.set_basic_auth(text_of(made, "username"), kUserPassword);
+  EXPECT_TRUE(IsHarborError(plain.get(std::string(kApi) + "/quotas"), 403, "FORBIDDEN"));
+}
+
+// ---- plans --------------------------------------------------------------------------------
+
+TEST_F(LifecycleTest, PlanStorageCapRefusesPushesNamingThePlanWhileDeletesGoOn) {
+  start({{"BERTH_PLAN", "S"}, {"BERTH_PLANS_S_STORAGE", "100KiB"}});
+  const std::string repo = unique_repo();
+  const Image first = image_of({random_blob(60 * 1024)});
+  ASSERT_EQ(push(repo, "one", first).status, 201);
+  const Image second = image_of({random_blob(60 * 1024)});
+  Response refused = push(repo, "two", second);
+  ASSERT_TRUE(IsOciError(refused, 403, {"DENIED"})) << refused;
+  EXPECT_NE(refused.body.find("plan S"), std::string::npos) << refused;
+  // Pulls and deletes go on at the cap, and a delete makes room at once.
+  EXPECT_EQ(client().get(manifest_path(repo, "one"), {{"Accept", first.media_type}}).status, 200);
+  ASSERT_EQ(client().del(manifest_path(repo, first.digest)).status, 202);
+  EXPECT_EQ(push(repo, "two", second).status, 201);
+  json::value info = json_of(client().get(std::string(kApi) + "/systeminfo"));
+  EXPECT_EQ(text_of(info.at("plan"), "name"), "S") << info;
+  EXPECT_EQ(info.at("plan").at("storage_limit").as_int64(), 100 * 1024) << info;
+  EXPECT_EQ(info.at("plan").at("storage_used").as_int64(), charged(second)) << info;
+  EXPECT_FALSE(info.at("plan").at("scanning").as_bool());
+}
+
+TEST_F(LifecycleTest, PlanCapsRequestsInFlightWith429AndRetryAfter) {
+  start({{"BERTH_PLAN", "S"},
+         {"BERTH_PLANS_S_PARALLEL_REQUESTS", "2"},
+         {"BERTH_LIMITS_REQUEST_QUEUE_WAIT", "300ms"}});
+  const std::string repo = unique_repo();
+  // Two uploads whose bodies never finish hold both slots.
+  std::vector<std::unique_ptr<RawConnection>> holders;
+  for (int i = 0; i < 2; ++i) {
+    Response upload = start_upload(client(), repo);
+    ASSERT_EQ(upload.status, 202) << upload;
+    auto connection = std::make_unique<RawConnection>(registry().port());
+    ASSERT_TRUE(connection->ok());
+    ASSERT_TRUE(connection->send(
+        "PATCH " + upload.header("Location") + " HTTP/1.1\r\nHost: x\r\n" + admin_authorization_line() +
+        "Content-Type: application/octet-stream\r\nContent-Length: 100000\r\n\r\nabc"));
+    holders.push_back(std::move(connection));
+  }
+  HttpClient third(registry().url());
+  third.set_basic_auth("admin", kAdminPassword);
+  ASSERT_TRUE(eventually([&] { return third.get("/v2/").status == 429; }, 5s));
+  const auto started = std::chrono::steady_clock::now();
+  Response busy = third.get(std::string(kApi) + "/systeminfo");
+  const auto waited = std::chrono::steady_clock::now() - started;
+  ASSERT_EQ(busy.status, 429) << busy;
+  EXPECT_EQ(busy.header("Retry-After"), "1");
+  EXPECT_NE(busy.body.find("TOO_MANY_REQUESTS"), std::string::npos) << busy;
+  EXPECT_GE(waited, 250ms) << "a request over the cap waits for a slot first";
+  EXPECT_TRUE(IsOciError(third.get("/v2/"), 429, {"TOOMANYREQUESTS"}));
+  // A slot freed: the next request gets it.
+  holders.pop_back();
+  EXPECT_TRUE(eventually([&] { return third.get("/v2/").status == 200; }, 5s));
+  // Under the cap nothing waits: with a slot free, requests come back long before the wait.
+  operator_call("PUT", "/operator/v1/plan", R"({"name":"M"})");
+  for (int i = 0; i < 20; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    ASSERT_EQ(third.get("/v2/").status, 200);
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, 250ms);
+  }
+}
+
+TEST_F(LifecycleTest, ScanningIsNotInPlanSAndComesWithAnUpgrade) {
+  start({{"BERTH_PLAN", "S"}});
+  const std::string repo = unique_repo();
+  const Image image = image_of({random_blob(512)});
+  ASSERT_EQ(push(repo, "v1", image).status, 201);
+  const std::string name = repo.substr(repo.find('/') + 1);
+  const std::string scan = repository_api_path(kTestProject, name) + "/artifacts/" + image.digest + "/scan";
+  Response refused = client().post(scan);
+  ASSERT_TRUE(IsHarborError(refused, 403, "FORBIDDEN")) << refused;
+  EXPECT_NE(refused.body.find("not in your plan"), std::string::npos) << refused;
+
+  Response upgraded = operator_call("PUT", "/operator/v1/plan", R"({"name":"M"})");
+  ASSERT_EQ(upgraded.status, 200) << upgraded;
+  EXPECT_EQ(text_of(json_of(upgraded), "name"), "M");
+  Response accepted = client().post(scan);
+  EXPECT_EQ(accepted.status, 202) << accepted;
+}
+
+TEST_F(LifecycleTest, PlanUpgradesLiveAndRefusesADowngrade) {
+  start({{"BERTH_PLAN", "S"}, {"BERTH_PLANS_S_STORAGE", "1MiB"}, {"BERTH_PLANS_M_STORAGE", "2MiB"}});
+  EXPECT_EQ(operator_->get("/operator/v1/registry").status, 401) << "the operator API needs its token";
+  Response facts = operator_call("GET", "/operator/v1/registry");
+  ASSERT_EQ(facts.status, 200) << facts;
+  json::value registry_facts = json_of(facts);
+  EXPECT_EQ(text_of(registry_facts, "status"), "healthy");
+  EXPECT_EQ(text_of(registry_facts.at("plan"), "name"), "S");
+  EXPECT_GE(int_of(registry_facts, "projects").value_or(0), 1);
+
+  const std::string repo = unique_repo();
+  ASSERT_EQ(push(repo, "v1", image_of({random_blob(4096)})).status, 201);
+  facts = operator_call("GET", "/operator/v1/registry");
+  registry_facts = json_of(facts);
+  EXPECT_EQ(int_of(registry_facts, "repositories").value_or(0), 1) << facts;
+  EXPECT_EQ(int_of(registry_facts, "artifacts").value_or(0), 1) << facts;
+
+  // The same connection keeps working across the change, which shows within a second.
+  const auto t0 = std::chrono::steady_clock::now();
+  ASSERT_EQ(operator_call("PUT", "/operator/v1/plan", R"({"name":"M"})").status, 200);
+  ASSERT_TRUE(eventually(
+      [&] {
+        return text_of(json_of(client().get(std::string(kApi) + "/systeminfo")).at("plan"), "name") == "M";
+      },
+      1s));
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 1s);
+  EXPECT_EQ(
+      json_of(client().get(std::string(kApi) + "/systeminfo")).at("plan").at("storage_limit").as_int64(),
+      2 << 20);
+
+  Response down = operator_call("PUT", "/operator/v1/plan", R"({"name":"S"})");
+  EXPECT_EQ(down.status, 409) << down;
+  EXPECT_NE(down.body.find("cannot go down from M to S"), std::string::npos) << down;
+  EXPECT_EQ(operator_call("PUT", "/operator/v1/plan", R"({"name":"XL"})").status, 400);
+
+  // `berth admin plan set` beside the running server: applied within a second; no way down.
+  std::string output;
+  ASSERT_EQ(
+      run_berth_command({"admin", "plan", "set", "L", "--data", registry().data_dir().string()}, &output), 0)
+      << output;
+  EXPECT_TRUE(eventually(
+      [&] {
+        return text_of(json_of(client().get(std::string(kApi) + "/systeminfo")).at("plan"), "name") == "L";
+      },
+      1500ms));
+  EXPECT_EQ(
+      run_berth_command({"admin", "plan", "set", "M", "--data", registry().data_dir().string()}, &output), 1)
+      << output;
+  EXPECT_NE(output.find("cannot go down"), std::string::npos) << output;
+  EXPECT_EQ(text_of(json_of(operator_call("GET", "/operator/v1/plan")), "name"), "L");
+
+  // A restart configured with a lower plan stays on the upgraded one.
+  ASSERT_TRUE(registry().restart()) << registry().log_tail();
+  client_ = std::make_unique<HttpClient>(registry().url());
+  client().set_basic_auth("admin", kAdminPassword);
+  EXPECT_EQ(text_of(json_of(client().get(std::string(kApi) + "/systeminfo")).at("plan"), "name"), "L");
+}
+
+// ---- garbage collection ---------------------------------------------------------------
+
+TEST_F(LifecycleTest, GarbageCollectionReclaimsUnreferencedBlobsOnlineAndKeepsTheRest) {
+  start({{"BERTH_GC_GRACE", "0s"}});
+  const std::string repo = unique_repo();
+  const Blob kept_layer = random_blob(8192);
+  const Image kept = image_of({kept_layer});
+  const Image doomed = image_of({kept_layer, random_blob(16384)});
+  ASSERT_EQ(push(repo, "kept", kept).status, 201);
+  ASSERT_EQ(push(repo, "doomed", doomed).status, 201);
+  const Image untagged = image_of({random_blob(2048)});
+  ASSERT_EQ(push(repo, untagged.digest, untagged).status, 201);
+  ASSERT_EQ(client().del(manifest_path(repo, doomed.digest)).status, 202);
+
+  // A dry run only reports.
+  const std::int64_t dry = run_gc(true);
+  EXPECT_NE(gc_log(dry).find("would be deleted"), std::string::npos) << gc_log(dry);
+  EXPECT_TRUE(fs::exists(blob_file(registry().data_dir(), doomed.layers[1].digest)));
+
+  const std::int64_t id = run_gc(false, true);
+  const std::string log = gc_log(id);
+  EXPECT_NE(log.find("deleted untagged artifact " + repo + "@" + untagged.digest), std::string::npos) << log;
+  EXPECT_NE(log.find("garbage collection finished"), std::string::npos) << log;
+  for (const auto& digest : {doomed.digest, doomed.config.digest, doomed.layers[1].digest, untagged.digest,
+                             untagged.layers[0].digest}) {
+    EXPECT_FALSE(fs::exists(blob_file(registry().data_dir(), digest))) << digest << " was not reclaimed";
+    EXPECT_EQ(client().head(blob_path(repo, digest)).status, 404) << digest;
+  }
+  for (const auto& digest : {kept.digest, kept.config.digest, kept_layer.digest})
+    EXPECT_TRUE(fs::exists(blob_file(registry().data_dir(), digest))) << digest << " is used and must stay";
+  Response pulled = client().get(blob_path(repo, kept_layer.digest));
+  EXPECT_EQ(pulled.status, 200);
+  EXPECT_EQ(pulled.body, kept_layer.data);
+
+  // History, one run, schedules.
+  Response history = client().get(std::string(kApi) + "/system/gc?page_size=10");
+  ASSERT_EQ(history.status, 200) << history;
+  EXPECT_EQ(history.header("X-Total-Count"), "2");
+  json::value run = json_of(client().get(std::string(kApi) + "/system/gc/" + std::to_string(id)));
+  EXPECT_EQ(text_of(run, "job_name"), "GARBAGE_COLLECTION");
+  EXPECT_EQ(text_of(run, "job_kind"), "MANUAL");
+  EXPECT_NE(text_of(run, "job_parameters").find("\"delete_untagged\":true"), std::string::npos) << run;
+  Response scheduled = client().put(std::string(kApi) + "/system/gc/schedule",
+                                    R"({"schedule":{"type":"Daily"},"parameters":{"delete_untagged":false}})",
+                                    {{"Content-Type", "application/json"}});
+  ASSERT_EQ(scheduled.status, 200) << scheduled;
+  json::value schedule = json_of(client().get(std::string(kApi) + "/system/gc/schedule"));
+  EXPECT_EQ(text_of(schedule.at("schedule"), "type"), "Daily") << schedule;
+  EXPECT_EQ(text_of(schedule.at("schedule"), "cron"), "0 0 0 * * *") << schedule;
+  EXPECT_TRUE(IsHarborError(client().post(std::string(kApi) + "/system/gc/schedule",
+                                          R"({"schedule":{"type":"Manual"},"parameters":{"workers":9}})",
+                                          {{"Content-Type", "application/json"}}),
+                            400, "BAD_REQUEST"));
+  EXPECT_TRUE(IsHarborError(client().get(std::string(kApi) + "/system/gc/987654"), 404, "NOT_FOUND"));
+
+  ASSERT_EQ(registry().stop(), 0) << registry().log_tail();
+  EXPECT_TRUE(fsck_clean(registry().data_dir()));
+}
+
+// Pushes reuse blobs that garbage collection is deciding about: nothing a client was told is
+// stored may be lost.
+TEST_F(LifecycleTest, GarbageCollectionRacingPushesThatReuseBlobsLosesNothingAcknowledged) {
+  start({{"BERTH_GC_GRACE", "1s"}, {"BERTH_JOBS_WORKERS", "2"}});
+  const std::string repo = unique_repo();
+  // Blobs that become unreferenced and old: what GC wants to delete and the pushes want to use.
+  std::vector<Blob> shared;
+  for (int i = 0; i < 16; ++i) shared.push_back(random_blob(1024 + i));
+  for (int i = 0; i < 4; ++i) {
+    const Image image = image_of({shared[4 * i], shared[4 * i + 1], shared[4 * i + 2], shared[4 * i + 3]});
+    ASSERT_EQ(push(repo, "seed" + std::to_string(i), image).status, 201);
+    ASSERT_EQ(client().del(manifest_path(repo, image.digest)).status, 202);
+  }
+  std::this_thread::sleep_for(1200ms);
+
+  std::atomic<bool> stop{false};
+  std::thread collector([&] {
+    HttpClient gc_client(registry().url());
+    gc_client.set_basic_auth("admin", kAdminPassword);
+    while (!stop.load()) {
+      gc_client.post(std::string(kApi) + "/system/gc/schedule",
+                     R"({"schedule":{"type":"Manual"},"parameters":{"workers":3}})",
+                     {{"Content-Type", "application/json"}});
+      std::this_thread::sleep_for(30ms);
+    }
+  });
+  struct Acknowledged {
+    std::string repo;
+    Image image;
+  };
+  std::mutex mutex;
+  std::vector<Acknowledged> acknowledged;
+  std::atomic<int> refused{0};
+  std::vector<std::thread> pushers;
+  for (int t = 0; t < 8; ++t) {
+    pushers.emplace_back([&, t] {
+      HttpClient pusher(registry().url());
+      pusher.set_basic_auth("admin", kAdminPassword);
+      for (int i = 0; i < 25; ++i) {
+        const Image image = image_of({shared[(t + i) % 16], shared[(t * 3 + i) % 16], random_blob(256)});
+        const std::string target = repo + "/p" + std::to_string(t);
+        bool ok = true;
+        for (const Blob* blob : {&image.config, &image.layers[0], &image.layers[1], &image.layers[2]}) {
+          // As clients do: skip a blob the repository says it has.
+          if (pusher.head(blob_path(target, blob->digest)).status == 200) continue;
+          if (push_blob(pusher, target, *blob).status != 201) ok = false;
+        }
+        Response manifest =
+            push_manifest(pusher, target, "t" + std::to_string(i), image.manifest, image.media_type);
+        if (ok && manifest.status == 201) {
+          std::lock_guard lock(mutex);
+          acknowledged.push_back({target, image});
+        } else {
+          ++refused;  // a missing blob is refused, never half-accepted
+          EXPECT_TRUE(manifest.status == 201 || IsOciError(manifest, 400, {"MANIFEST_BLOB_UNKNOWN"}))
+              << manifest;
+        }
+      }
+    });
+  }
+  for (auto& pusher : pushers) pusher.join();
+  stop = true;
+  collector.join();
+  EXPECT_GE(acknowledged.size(), 150u) << refused.load() << " pushes were refused";
+  for (const auto& [target, image] : acknowledged) {
+    Response manifest = client().get(manifest_path(target, image.digest), {{"Accept", image.media_type}});
+    ASSERT_EQ(manifest.status, 200) << target << "@" << image.digest;
+    for (const Blob* blob : {&image.config, &image.layers[0], &image.layers[1], &image.layers[2]}) {
+      Response pulled = client().get(blob_path(target, blob->digest));
+      ASSERT_EQ(pulled.status, 200) << "acknowledged " << target << "@" << image.digest << " lost "
+                                    << blob->digest;
+      ASSERT_EQ(pulled.body, blob->data);
+    }
+  }
+  ASSERT_TRUE(eventually(
+      [&] {
+        json::value runs = json_of(client().get(std::string(kApi) + "/system/gc?page_size=1"));
+        return runs.is_array() && !runs.as_array().empty() &&
+               text_of(runs.as_array()[0], "job_status") != "Running" &&
+               text_of(runs.as_array()[0], "job_status") != "Pending";
+      },
+      30s));
+  ASSERT_EQ(registry().stop(), 0) << registry().log_tail();
+  EXPECT_TRUE(fsck_clean(registry().data_dir()));
+}
+
+TEST_F(LifecycleTest, KillDuringGarbageCollectionLeavesNothingTornAndTheNextRunFinishes) {
+  start({{"BERTH_GC_GRACE", "0s"}});
+  const std::string repo = unique_repo();
+  std::vector<Blob> orphans;
+  for (int i = 0; i < 1500; ++i) {
+    orphans.push_back(random_blob(64));
+    ASSERT_EQ(push_blob(client(), repo, orphans.back()).status, 201);
+  }
+  const Image kept = image_of({random_blob(4096)});
+  ASSERT_EQ(push(repo, "kept", kept).status, 201);
+  client().post(std::string(kApi) + "/system/gc/schedule", R"({"schedule":{"type":"Manual"}})",
+                {{"Content-Type", "application/json"}});
+  // Kill as soon as some files are gone, while others remain.
+  EXPECT_TRUE(eventually(
+      [&] {
+        return !fs::exists(blob_file(registry().data_dir(), orphans.front().digest)) ||
+               !fs::exists(blob_file(registry().data_dir(), orphans.back().digest));
+      },
+      20s));
+  registry().kill9();
+  EXPECT_TRUE(fsck_clean(registry().data_dir())) << "fsck after kill -9 in the middle of a GC";
+  ASSERT_TRUE(registry().start()) << registry().log_tail();
+  run_gc();
+  for (const auto& blob : orphans)
+    ASSERT_FALSE(fs::exists(blob_file(registry().data_dir(), blob.digest))) << blob.digest;
+  Response manifest = client().get(manifest_path(repo, "kept"), {{"Accept", kept.media_type}});
+  EXPECT_EQ(manifest.status, 200);
+  EXPECT_EQ(client().get(blob_path(repo, kept.layers[0].digest)).body, kept.layers[0].data);
+  ASSERT_EQ(registry().stop(), 0) << registry().log_tail();
+  EXPECT_TRUE(fsck_clean(registry().data_dir()));
+}
+
+TEST_F(LifecycleTest, OfflineGcIsTheSameCollection) {
+  start({});
+  const std::string repo = unique_repo();
+  const Image image = image_of({random_blob(2048)});
+  ASSERT_EQ(push(repo, "v1", image).status, 201);
+  ASSERT_EQ(client().del(manifest_path(repo, image.digest)).status, 202);
+  ASSERT_EQ(registry().stop(), 0);
+  std::string output;
+  ASSERT_EQ(run_berth_command({"gc", "--data", registry().data_dir().string()}, &output), 0) << output;
+  EXPECT_TRUE(fs::exists(blob_file(registry().data_dir(), image.layers[0].digest)))
+      << "younger than the grace period (gc.grace, 2 h by default)";
+  ASSERT_EQ(run_berth_command({"gc", "--grace", "0s", "--data", registry().data_dir().string()}, &output), 0)
+      << output;
+  EXPECT_NE(output.find("3 blob(s) deleted"), std::string::npos) << output;
+  EXPECT_FALSE(fs::exists(blob_file(registry().data_dir(), image.layers[0].digest)));
+  EXPECT_TRUE(fsck_clean(registry().data_dir()));
+}
+
+}  // namespace
+}  // namespace berth::integration
