@@ -11,7 +11,7 @@
 #
 # The load (bench/soak_load.py) cycles through a bounded set of images: each client pushes,
 # pulls, deletes and pushes again the same few images, because a deleted manifest's blobs are
-# only reclaimed by an offline `berth gc` today (online GC is a later issue). Every ~10 s it
+# only reclaimed by garbage collection, which the soak does not run. Every ~10 s it
 # prints the server's RSS, open fds, the data directory's size (blob store, meta.db), the audit
 # records stored, requests done and errors; at the end a verdict compares the last third of the
 # run with the first third. Then Berth is stopped (SIGTERM: exit 0 expected) and `berth fsck`

@@ -319,13 +319,17 @@ Result<std::vector<DoomedBlob>> SqliteDatabase::doom_blobs(const std::vector<std
   });
 }
 
+// Relaxed: a mark lost to a power loss only makes the next start remove a file that is gone.
 Status SqliteDatabase::forget_doomed(const std::vector<std::string>& digests) {
   if (digests.empty()) return base::ok_status();
-  return core_->write("forget_doomed", [&](Connection& c) -> Status {
-    for (const auto& digest : digests)
-      if (auto s = c.run("DELETE FROM doomed_blobs WHERE digest = ?1", digest); !s) return s;
-    return base::ok_status();
-  });
+  return core_->write(
+      "forget_doomed",
+      [&](Connection& c) -> Status {
+        for (const auto& digest : digests)
+          if (auto s = c.run("DELETE FROM doomed_blobs WHERE digest = ?1", digest); !s) return s;
+        return base::ok_status();
+      },
+      Core::Sync::relaxed);
 }
 
 Result<std::vector<std::string>> SqliteDatabase::doomed_blobs() {

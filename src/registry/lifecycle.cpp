@@ -16,7 +16,7 @@ using oci::make_error;
 
 namespace {
 
-constexpr std::size_t kGcBatch = 256;  // blobs doomed per transaction (and then removed)
+constexpr std::size_t kGcBatch = 1024;  // blobs doomed per transaction (and then removed)
 
 oci::Error internal(std::string_view what, const base::Error& error) {
   BERTH_LOG_ERROR("{}: {}", what, error.message);

@@ -103,6 +103,8 @@ TEST_F(SwaggerTest, EveryDocumentedOperationAnswers) {
       {"addition", "build_history"},
       {"label_id", label_id},
       {"digest", "sha256:" + std::string(64, '0')},
+      {"id", "1"},     // the quota of the project "library"
+      {"gc_id", "1"},  // no such run: 404 from the handler, not from routing
   };
 
   // Deletes last, the deepest paths first, so that nothing is removed before it is used.

@@ -618,7 +618,10 @@ TEST_F(MetaSqliteTest, GcCandidatesAreUnusedUnpendingAndOlderThanTheCutoff) {
   ASSERT_TRUE(db_->commit_blob("a", digest_of("unlinked"), 5, "").ok());
   ASSERT_TRUE(db_->unlink_blob("a", digest_of("unlinked")).ok());
 
+  // Every write above is strictly older than `now`, every write below strictly younger.
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
   const auto now = std::chrono::system_clock::now();
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
   auto young = db_->gc_candidates(now - std::chrono::hours(1), "", 100);
   ASSERT_TRUE(young.ok()) << young.error().message;
   EXPECT_TRUE(young->empty()) << "everything was just written";
