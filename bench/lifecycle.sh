@@ -12,6 +12,7 @@ set -euo pipefail
 repo_root=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=bench/lib.sh
 source "$repo_root/bench/lib.sh"
+# shellcheck disable=SC2154 # work, out_dir, BENCH_PASSWORD, ADDR and SERVER_PID come from lib.sh
 
 artifacts=100000 repos=1000 rounds=3 pushes=150
 if [[ "${1:-}" == --quick ]]; then artifacts=10000 repos=100 rounds=2 pushes=60; fi
