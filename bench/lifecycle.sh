@@ -2,7 +2,7 @@
 # The storage lifecycle benchmark (not a test):
 #   1. garbage collection over a registry filled with ARTIFACTS artifacts in REPOS repositories
 #      (9 layers and a config each: ARTIFACTS * 10 blob references; 30 % of the blobs
-#      unreferenced, their files on disk): wall time and peak RSS of `berth gc --grace 0s`
+#      unreferenced, their files on disk): wall time and peak RSS of `berth gc --grace 0s --workers 2`
 #      (the server's GC job runs the same collect_garbage);
 #   2. the cost of quota accounting on the push path: tiny-image pushes per second into a project
 #      without a quota and with one, alternating, in the same server; with BASE_BERTH set (a berth
@@ -27,7 +27,7 @@ unreferenced=$(sqlite3 "$gc_data/meta.db" "SELECT COUNT(*) FROM blobs b WHERE NO
   WHERE m.digest = b.digest) AND NOT EXISTS (SELECT 1 FROM manifest_references r WHERE r.child_digest = b.digest)")
 sync
 note "garbage collection"
-/usr/bin/time -f '%e %M' -o "$work/gc.time" "$berth_bin" gc --grace 0s --data "$gc_data" >"$work/gc.log"
+/usr/bin/time -f '%e %M' -o "$work/gc.time" "$berth_bin" gc --grace 0s --workers 2 --data "$gc_data" >"$work/gc.log"
 read -r gc_seconds gc_kib <"$work/gc.time"
 grep 'finished' "$work/gc.log" >&2
 "$berth_bin" fsck --data "$gc_data" | tail -1 >&2

@@ -22,6 +22,7 @@ struct GcRequest {
   std::optional<std::chrono::seconds> grace;  // else the configured gc.grace
   bool delete_untagged = false;
   bool dry_run = false;
+  unsigned workers = 1;
 };
 int garbage_collect(const Config& config, const GcRequest& request);
 

@@ -65,6 +65,8 @@ int main(int argc, char** argv) {
   gc->add_option("--grace", gc_grace, "keep unreferenced blobs younger than this (default: gc.grace)");
   gc->add_flag("--delete-untagged", gc_request.delete_untagged, "first delete artifacts without tags");
   gc->add_flag("--dry-run", gc_request.dry_run, "only report what would be deleted");
+  gc->add_option("--workers", gc_request.workers, "files removed in parallel (1 to 5, default 1)")
+      ->check(CLI::Range(1, 5));
 
   CLI::App* admin = app.add_subcommand("admin", "recovery on the data directory (server must be stopped)");
   admin->require_subcommand(1);

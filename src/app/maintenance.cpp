@@ -84,6 +84,7 @@ int garbage_collect(const Config& config, const GcRequest& request) {
   options.grace = request.grace.value_or(config.gc_grace);
   options.delete_untagged = request.delete_untagged;
   options.dry_run = request.dry_run;
+  options.workers = request.workers;
   options.upload_max_age = config.upload_max_age;
   options.log = [](const std::string& line) { std::cout << "gc: " << line << "\n"; };
   auto report = registry.collect_garbage(options);

@@ -139,6 +139,10 @@ Result<std::unique_ptr<Connection>> Connection::open(const std::string& path, Ro
     if (auto s = conn->exec("PRAGMA query_only = ON;"); !s) return std::move(s).error();
     return conn;
   }
+  // The writer's page cache: up to 32 MiB (SQLite's default is 2 MiB). Garbage collection deletes
+  // rows all over large indexes; with the default, a collection of 339,000 blobs read and wrote
+  // pages so often that it took 21 s instead of 16.
+  if (auto s = conn->exec("PRAGMA cache_size = -32768;"); !s) return std::move(s).error();
   auto mode = conn->prepare("PRAGMA journal_mode = WAL");
   if (!mode) return std::move(mode).error();
   auto row = mode->step();

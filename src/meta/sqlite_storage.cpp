@@ -283,38 +283,77 @@ Result<std::vector<BlobCandidate>> SqliteDatabase::gc_candidates(TimePoint cutof
   });
 }
 
+// The digests as one JSON array: a batch is one statement each step (json_each), not one per blob.
+std::string json_array(const std::vector<std::string>& digests) {
+  std::string out = "[";
+  for (const auto& digest : digests) {
+    if (out.size() > 1) out += ',';
+    out += '"';
+    for (char ch : digest)
+      if (ch != '"' && ch != '\\' && static_cast<unsigned char>(ch) >= 0x20)
+        out += ch;  // digests are plain ASCII
+    out += '"';
+  }
+  return out + "]";
+}
+
 Result<std::vector<DoomedBlob>> SqliteDatabase::doom_blobs(const std::vector<std::string>& digests,
                                                            TimePoint cutoff) {
+  if (digests.empty()) return std::vector<DoomedBlob>{};
   return core_->write("doom_blobs", [&](Connection& c) -> Result<std::vector<DoomedBlob>> {
-    std::vector<DoomedBlob> doomed;
-    const std::int64_t cut = to_millis(cutoff);
-    const std::int64_t now = now_millis();
-    for (const auto& digest : digests) {
-      auto check = c.prepare("SELECT b.size FROM blobs b WHERE b.digest = ?2 AND " BERTH_SQLITE_COLLECTABLE);
-      if (!check) return std::move(check).error();
-      auto size = optional_int64(check->bind(cut, digest));
-      if (!size) return std::move(size).error();
-      if (!*size) continue;  // used, linked or re-stored since it was listed
-      DoomedBlob blob{digest, **size, {}};
-      auto links = c.prepare(
-          "SELECT r.name FROM repository_blobs rb JOIN repositories r ON r.id = rb.repository_id "
-          "WHERE rb.digest = ?1");
-      if (!links) return std::move(links).error();
-      links->bind(digest);
-      auto repositories = collect_strings(*links);
-      if (!repositories) return std::move(repositories).error();
-      blob.repositories = std::move(*repositories);
-      if (auto s = c.run("DELETE FROM repository_blobs WHERE digest = ?1", digest); !s)
-        return std::move(s).error();
-      if (auto s = c.run("DELETE FROM blobs WHERE digest = ?1", digest); !s) return std::move(s).error();
-      if (auto s = c.run("INSERT INTO doomed_blobs(digest, created_at) VALUES(?1, ?2) "
-                         "ON CONFLICT(digest) DO NOTHING",
-                         digest, now);
-          !s) {
-        return std::move(s).error();
-      }
-      doomed.push_back(std::move(blob));
+    // Re-checked here, in the writer's transaction: what was used, pending or linked since the
+    // candidates were read stays.
+    // The batch, in a temporary table of the writer's connection (not in the database file).
+    if (auto s = c.exec(
+            "CREATE TEMP TABLE IF NOT EXISTS gc_batch (digest TEXT PRIMARY KEY, size INTEGER NOT NULL) "
+            "WITHOUT ROWID; DELETE FROM gc_batch;");
+        !s) {
+      return std::move(s).error();
     }
+    if (auto s = c.run("INSERT INTO gc_batch(digest, size) SELECT b.digest, b.size FROM json_each(?2) j "
+                       "CROSS JOIN blobs b ON b.digest = j.value WHERE " BERTH_SQLITE_COLLECTABLE,
+                       to_millis(cutoff), json_array(digests));
+        !s) {
+      return std::move(s).error();
+    }
+    std::vector<DoomedBlob> doomed;
+    std::map<std::string, std::size_t> index;
+    {
+      auto stmt = c.prepare("SELECT digest, size FROM gc_batch ORDER BY digest");
+      if (!stmt) return std::move(stmt).error();
+      for (;;) {
+        auto row = stmt->step();
+        if (!row) return std::move(row).error();
+        if (!*row) break;
+        index[stmt->text(0)] = doomed.size();
+        doomed.push_back(DoomedBlob{stmt->text(0), stmt->int64(1), {}});
+      }
+    }
+    if (doomed.empty()) return doomed;
+    {
+      auto stmt = c.prepare(
+          "SELECT rb.digest, r.name FROM gc_batch g CROSS JOIN repository_blobs rb ON rb.digest = g.digest "
+          "CROSS JOIN repositories r ON r.id = rb.repository_id");  // CROSS: the batch first, by index
+      if (!stmt) return std::move(stmt).error();
+      for (;;) {
+        auto row = stmt->step();
+        if (!row) return std::move(row).error();
+        if (!*row) break;
+        if (auto it = index.find(stmt->text(0)); it != index.end())
+          doomed[it->second].repositories.push_back(stmt->text(1));
+      }
+    }
+    for (const char* sql : {"DELETE FROM repository_blobs WHERE digest IN (SELECT digest FROM gc_batch)",
+                            "DELETE FROM blobs WHERE digest IN (SELECT digest FROM gc_batch)"}) {
+      if (auto s = c.run(sql); !s) return std::move(s).error();
+    }
+    if (auto s = c.run("INSERT INTO doomed_blobs(digest, created_at) SELECT digest, ?1 FROM gc_batch "
+                       "WHERE true ON CONFLICT(digest) DO NOTHING",
+                       now_millis());
+        !s) {
+      return std::move(s).error();
+    }
+    if (auto s = c.run("DELETE FROM gc_batch"); !s) return std::move(s).error();
     return doomed;
   });
 }
@@ -325,9 +364,8 @@ Status SqliteDatabase::forget_doomed(const std::vector<std::string>& digests) {
   return core_->write(
       "forget_doomed",
       [&](Connection& c) -> Status {
-        for (const auto& digest : digests)
-          if (auto s = c.run("DELETE FROM doomed_blobs WHERE digest = ?1", digest); !s) return s;
-        return base::ok_status();
+        return c.run("DELETE FROM doomed_blobs WHERE digest IN (SELECT value FROM json_each(?1))",
+                     json_array(digests));
       },
       Core::Sync::relaxed);
 }

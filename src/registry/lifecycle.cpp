@@ -2,8 +2,8 @@
 // raise, and online garbage collection (the protocol is on the architecture page).
 #include <algorithm>
 #include <atomic>
-#include <cmath>
 #include <cstdio>
+#include <future>
 #include <thread>
 
 #include "base/log.h"
@@ -138,11 +138,8 @@ Status Registry::report_storage(const std::string& repository, const std::string
     const double after = static_cast<double>(outcome.used + outcome.added);
     if (before < threshold && after >= threshold)
       emit(StorageEvent::Kind::quota_warning,
-           "project " + outcome.project + " uses " + human_size(outcome.used + outcome.added) + " of its " +
-               human_size(outcome.hard) + " quota (" +
-               std::to_string(
-                   static_cast<int>(std::floor(100.0 * after / static_cast<double>(outcome.hard)))) +
-               " %)");
+           "quota usage reach 85%: resource storage used " + human_size(outcome.used + outcome.added) +
+               " of " + human_size(outcome.hard) + " (project " + outcome.project + ")");
   }
   return {};
 }
@@ -194,10 +191,18 @@ Result<GcReport> Registry::collect_garbage(const GcOptions& options) {
   const auto cutoff = std::chrono::system_clock::now() - options.grace;
   const unsigned workers = std::clamp(options.workers, 1u, 5u);
   std::string after;
+  std::future<Status> removal;  // of the previous batch's files; it alone touches the blob counts meanwhile
+  auto finish_removal = [&removal]() -> Status {
+    if (!removal.valid()) return {};
+    return removal.get();
+  };
   for (;;) {
     if (cancelled()) break;
     auto candidates = meta_.gc_candidates(cutoff, after, kGcBatch);
-    if (!candidates) return internal("listing unreferenced blobs failed", candidates.error());
+    if (!candidates) {
+      (void)finish_removal();
+      return internal("listing unreferenced blobs failed", candidates.error());
+    }
     if (candidates->empty()) break;
     after = candidates->back().digest;
     if (options.dry_run) {
@@ -211,43 +216,54 @@ Result<GcReport> Registry::collect_garbage(const GcOptions& options) {
     digests.reserve(candidates->size());
     for (const auto& blob : *candidates) digests.push_back(blob.digest);
     auto doomed = meta_.doom_blobs(digests, cutoff);
-    if (!doomed) return internal("deleting unreferenced blobs failed", doomed.error());
+    if (!doomed) {
+      (void)finish_removal();
+      return internal("deleting unreferenced blobs failed", doomed.error());
+    }
     // Cached links of doomed blobs are stale now.
     invalidate([&] {
       for (const auto& blob : *doomed)
         for (const auto& repository : blob.repositories) links_.erase(link_key(repository, blob.digest));
     });
-    std::vector<char> removed(doomed->size(), 0);
-    std::atomic<std::size_t> next{0};
-    auto remove_files = [&] {
-      for (std::size_t i = next++; i < doomed->size(); i = next++) {
-        auto digest = oci::Digest::parse((*doomed)[i].digest);
-        if (!digest) {
-          removed[i] = 1;
-          continue;
-        }
-        if (auto gone = blobs_.remove(*digest); gone)
-          removed[i] = 1;
-        else
-          BERTH_LOG_WARN("gc: removing blob {} failed: {}", (*doomed)[i].digest, gone.error().message);
-      }
-    };
-    {
-      std::vector<std::jthread> pool;
-      for (unsigned w = 1; w < std::min<std::size_t>(workers, doomed->size()); ++w)
-        pool.emplace_back(remove_files);
-      remove_files();
-    }
-    std::vector<std::string> finished;
-    for (std::size_t i = 0; i < doomed->size(); ++i) {
-      if (!removed[i]) continue;  // stays doomed: the next run or start-up tries again
-      finished.push_back((*doomed)[i].digest);
-      ++report.blobs_deleted;
-      report.bytes_freed += static_cast<std::uint64_t>((*doomed)[i].size);
-    }
-    if (auto forgotten = meta_.forget_doomed(finished); !forgotten)
-      return internal("deleting unreferenced blobs failed", forgotten.error());
+    // The files go while the next batch is listed and doomed: the database work and the
+    // unlinks overlap. A batch's marks are cleared only once its files are gone.
+    if (auto s = finish_removal(); !s) return std::move(s).error();
+    removal =
+        std::async(std::launch::async, [this, &report, workers, batch = std::move(*doomed)]() -> Status {
+          std::vector<char> removed(batch.size(), 0);
+          std::atomic<std::size_t> next{0};
+          auto remove_files = [&] {
+            for (std::size_t i = next++; i < batch.size(); i = next++) {
+              auto digest = oci::Digest::parse(batch[i].digest);
+              if (!digest) {
+                removed[i] = 1;
+                continue;
+              }
+              if (auto gone = blobs_.remove(*digest); gone)
+                removed[i] = 1;
+              else
+                BERTH_LOG_WARN("gc: removing blob {} failed: {}", batch[i].digest, gone.error().message);
+            }
+          };
+          {
+            std::vector<std::jthread> pool;
+            for (unsigned w = 1; w < std::min<std::size_t>(workers, batch.size()); ++w)
+              pool.emplace_back(remove_files);
+            remove_files();
+          }
+          std::vector<std::string> finished;
+          for (std::size_t i = 0; i < batch.size(); ++i) {
+            if (!removed[i]) continue;  // stays doomed: the next run or start-up tries again
+            finished.push_back(batch[i].digest);
+            ++report.blobs_deleted;
+            report.bytes_freed += static_cast<std::uint64_t>(batch[i].size);
+          }
+          if (auto forgotten = meta_.forget_doomed(finished); !forgotten)
+            return internal("deleting unreferenced blobs failed", forgotten.error());
+          return {};
+        });
   }
+  if (auto s = finish_removal(); !s) return std::move(s).error();
   const auto took =
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
   log(std::string(report.cancelled ? "garbage collection stopped" : "garbage collection finished") + ": " +

@@ -92,11 +92,12 @@ Awaitable create_project(Call& call) {
   if (!metadata) co_return std::move(metadata).error();
   auto storage_limit = int_member(*body, "storage_limit");
   if (!storage_limit) co_return std::move(storage_limit).error();
-  if (*storage_limit && (**storage_limit < -1 || **storage_limit == 0))
-    co_return error_response(400, "storage_limit must be -1 (no limit) or a number of bytes above 0");
+  if (*storage_limit && **storage_limit < -1)
+    co_return error_response(400, "invalid value for resource storage");
   iam::NewProject project{std::move(**name), std::move(*metadata), call.context.default_project_storage};
-  // Only system administrators choose a project's quota, as in Harbor; others get the default.
-  if (*storage_limit && call.caller.principal.sysadmin) project.storage_limit = **storage_limit;
+  // As in Harbor: only system administrators choose a project's quota, and 0 means the default.
+  if (*storage_limit && **storage_limit != 0 && call.caller.principal.sysadmin)
+    project.storage_limit = **storage_limit;
   auto created =
       co_await blocking(call, [&] { return call.context.iam.create_project(call.caller, project); });
   if (!created) co_return error_response(created.error());

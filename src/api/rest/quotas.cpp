@@ -78,13 +78,17 @@ Awaitable update_quota(Call& call) {
   if (!id) co_return std::move(id).error();
   auto body = co_await read_json_object(call);
   if (!body) co_return std::move(body).error();
+  // Harbor's checks and messages.
   const auto* hard = body->if_contains("hard");
-  if (hard == nullptr || !hard->is_object()) co_return error_response(400, "hard is required");
+  if (hard == nullptr || !hard->is_object() || hard->get_object().empty())
+    co_return error_response(400, "hard required in body");
+  for (const auto& entry : hard->get_object())
+    if (entry.key() != "storage")
+      co_return error_response(400, "resource " + std::string(entry.key()) + " not support");
   auto storage = int_member(hard->get_object(), "storage");
   if (!storage) co_return std::move(storage).error();
-  if (!*storage) co_return error_response(400, "hard.storage is required");
-  if (**storage < -1 || **storage == 0)
-    co_return error_response(400, "hard.storage must be -1 (no limit) or a number of bytes above 0");
+  if (!*storage || **storage < -1 || **storage == 0)
+    co_return error_response(400, "invalid value for resource storage");
   co_return co_await blocking(call, [&]() -> http::Response {
     auto quota = call.context.limits->get_quota(*id);
     if (!quota) return internal_error("get quota", quota.error());
