@@ -73,12 +73,6 @@ bool accepts_connections(int port) {
   return connected;
 }
 
-// Where the filesystem store keeps a blob: <data>/blobs/sha256/<first two hex>/<hex>.
-fs::path blob_file(const fs::path& data_dir, const std::string& digest) {
-  std::string hex = digest.substr(digest.find(':') + 1);
-  return data_dir / "blobs" / "sha256" / hex.substr(0, 2) / hex;
-}
-
 // Names of the regular files in <data>/uploads.
 std::vector<std::string> upload_files(const fs::path& data_dir) {
   std::vector<std::string> names;
@@ -87,17 +81,6 @@ std::vector<std::string> upload_files(const fs::path& data_dir) {
     if (entry.is_regular_file()) names.push_back(entry.path().filename().string());
   }
   return names;
-}
-
-// Polls `done` every 50 ms until it holds or `timeout` passes; returns its last answer.
-template <class Predicate>
-bool eventually(Predicate done, std::chrono::milliseconds timeout) {
-  auto deadline = Clock::now() + timeout;
-  for (;;) {
-    if (done()) return true;
-    if (Clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(50ms);
-  }
 }
 
 size_t collect_body(char* data, size_t size, size_t count, void* out) {

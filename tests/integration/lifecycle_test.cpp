@@ -25,21 +25,6 @@ using namespace std::chrono_literals;
 
 constexpr const char* kOperatorToken = "operator-token-0123456789";
 
-fs::path blob_file(const fs::path& data_dir, const std::string& digest) {
-  std::string hex = digest.substr(digest.find(':') + 1);
-  return data_dir / "blobs" / "sha256" / hex.substr(0, 2) / hex;
-}
-
-template <class Predicate>
-bool eventually(Predicate done, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  for (;;) {
-    if (done()) return true;
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(20ms);
-  }
-}
-
 // The bytes a project is charged for an image pushed into it for the first time.
 std::int64_t charged(const Image& image, bool with_config = true) {
   std::int64_t n = static_cast<std::int64_t>(image.manifest.size());
@@ -160,7 +145,7 @@ class LifecycleTest : public ::testing::Test {
           return text_of(json_of(client().get(std::string(kApi) + "/system/gc/" + std::to_string(id))),
                          "job_status") == "Success";
         },
-        30s))
+        30s, 20ms))
         << client().get(std::string(kApi) + "/system/gc/" + std::to_string(id)) << registry().log_tail();
     return id;
   }
@@ -222,7 +207,7 @@ TEST_F(LifecycleTest, QuotaCountsEachBlobOncePerProjectAndRefusesAPushPastIt) {
   EXPECT_EQ(client().get(manifest_path(project + "/one", "big")).status, 404);
   EXPECT_EQ(used(id), after_two);
   json::array exceeded;
-  ASSERT_TRUE(eventually([&] { return !(exceeded = audit("QUOTA_EXCEED")).empty(); }, 3s));
+  ASSERT_TRUE(eventually([&] { return !(exceeded = audit("QUOTA_EXCEED")).empty(); }, 3s, 20ms));
   EXPECT_EQ(text_of(exceeded.front(), "resource_type"), "quota");
   EXPECT_NE(text_of(exceeded.front(), "resource").find(project + "/one"), std::string::npos);
 
@@ -240,7 +225,7 @@ TEST_F(LifecycleTest, QuotaCountsEachBlobOncePerProjectAndRefusesAPushPastIt) {
   ASSERT_EQ(raised.status, 200) << raised;
   ASSERT_EQ(push(project + "/one", "big", big).status, 201);
   json::array warnings;
-  ASSERT_TRUE(eventually([&] { return !(warnings = audit("QUOTA_WARNING")).empty(); }, 3s));
+  ASSERT_TRUE(eventually([&] { return !(warnings = audit("QUOTA_WARNING")).empty(); }, 3s, 20ms));
   EXPECT_NE(
       text_of(warnings.front(), "operation_description").find("quota usage reach 85%: resource storage used"),
       std::string::npos)
@@ -326,7 +311,7 @@ TEST_F(LifecycleTest, PlanCapsRequestsInFlightWith429AndRetryAfter) {
   }
   HttpClient third(registry().url());
   third.set_basic_auth("admin", kAdminPassword);
-  ASSERT_TRUE(eventually([&] { return third.get("/v2/").status == 429; }, 5s));
+  ASSERT_TRUE(eventually([&] { return third.get("/v2/").status == 429; }, 5s, 20ms));
   const auto started = std::chrono::steady_clock::now();
   Response busy = third.get(std::string(kApi) + "/systeminfo");
   const auto waited = std::chrono::steady_clock::now() - started;
@@ -337,7 +322,7 @@ TEST_F(LifecycleTest, PlanCapsRequestsInFlightWith429AndRetryAfter) {
   EXPECT_TRUE(IsOciError(third.get("/v2/"), 429, {"TOOMANYREQUESTS"}));
   // A slot freed: the next request gets it.
   holders.pop_back();
-  EXPECT_TRUE(eventually([&] { return third.get("/v2/").status == 200; }, 5s));
+  EXPECT_TRUE(eventually([&] { return third.get("/v2/").status == 200; }, 5s, 20ms));
   // Under the cap nothing waits: with a slot free, requests come back long before the wait.
   operator_call("PUT", "/operator/v1/plan", R"({"name":"M"})");
   for (int i = 0; i < 20; ++i) {
@@ -389,7 +374,7 @@ TEST_F(LifecycleTest, PlanUpgradesLiveAndRefusesADowngrade) {
       [&] {
         return text_of(json_of(client().get(std::string(kApi) + "/systeminfo")).at("plan"), "name") == "M";
       },
-      1s));
+      1s, 20ms));
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 1s);
   EXPECT_EQ(
       json_of(client().get(std::string(kApi) + "/systeminfo")).at("plan").at("storage_limit").as_int64(),
@@ -409,7 +394,7 @@ TEST_F(LifecycleTest, PlanUpgradesLiveAndRefusesADowngrade) {
       [&] {
         return text_of(json_of(client().get(std::string(kApi) + "/systeminfo")).at("plan"), "name") == "L";
       },
-      1500ms));
+      1500ms, 20ms));
   EXPECT_EQ(
       run_berth_command({"admin", "plan", "set", "M", "--data", registry().data_dir().string()}, &output), 1)
       << output;
@@ -563,7 +548,7 @@ TEST_F(LifecycleTest, GarbageCollectionRacingPushesThatReuseBlobsLosesNothingAck
                text_of(runs.as_array()[0], "job_status") != "Running" &&
                text_of(runs.as_array()[0], "job_status") != "Pending";
       },
-      30s));
+      30s, 20ms));
   ASSERT_EQ(registry().stop(), 0) << registry().log_tail();
   EXPECT_TRUE(fsck_clean(registry().data_dir()));
 }
@@ -586,7 +571,7 @@ TEST_F(LifecycleTest, KillDuringGarbageCollectionLeavesNothingTornAndTheNextRunF
         return !fs::exists(blob_file(registry().data_dir(), orphans.front().digest)) ||
                !fs::exists(blob_file(registry().data_dir(), orphans.back().digest));
       },
-      20s));
+      20s, 20ms));
   registry().kill9();
   EXPECT_TRUE(fsck_clean(registry().data_dir())) << "fsck after kill -9 in the middle of a GC";
   ASSERT_TRUE(registry().start()) << registry().log_tail();

@@ -421,4 +421,9 @@ void DedicatedBerthTest::reconnect() {
   client_->set_basic_auth("admin", kAdminPassword);
 }
 
+std::filesystem::path blob_file(const std::filesystem::path& data_dir, const std::string& digest) {
+  const std::string hex = digest.substr(digest.find(':') + 1);
+  return data_dir / "blobs" / "sha256" / hex.substr(0, 2) / hex;
+}
+
 }  // namespace berth::integration

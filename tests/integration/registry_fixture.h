@@ -19,6 +19,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "http_client.h"
@@ -57,6 +58,21 @@ int run_berth_command(const std::vector<std::string>& args, std::string* output,
 // (blobs and metadata agree, after the recovery of interrupted commits), else a failure
 // that carries its exit status and output.
 ::testing::AssertionResult fsck_clean(const std::filesystem::path& data_dir);
+
+// Where the filesystem store keeps a blob: <data>/blobs/sha256/<first two hex>/<hex>.
+std::filesystem::path blob_file(const std::filesystem::path& data_dir, const std::string& digest);
+
+// Polls `done` every `interval` until it holds or `timeout` passes; returns its last answer.
+template <class Predicate>
+bool eventually(Predicate done, std::chrono::milliseconds timeout,
+                std::chrono::milliseconds interval = std::chrono::milliseconds(50)) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    if (done()) return true;
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(interval);
+  }
+}
 
 // How a spawned Berth is started, beyond the defaults.
 struct BerthOptions {
