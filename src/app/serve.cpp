@@ -29,6 +29,7 @@
 #include "jobs/runner.h"
 #include "jobs/scheduler.h"
 #include "plan/plan.h"
+#include "policy/immutability.h"
 #include "policy/pull_gate.h"
 #include "registry/registry.h"
 #include "scan/service.h"
@@ -190,8 +191,10 @@ int serve(const Config& config) {
     BERTH_LOG_ERROR("cannot open data directory: {}", storage.error().message);
     return 2;
   }
-  // Storage events go to the audit log once it exists (below); the registry is built first.
+  // Storage events go to the audit log, and tags are checked against the immutability rules,
+  // once those exist (below); the registry is built first.
   events::Activity* audit_log = nullptr;
+  policy::Immutability* immutability_rules = nullptr;
   registry::Options registry_options;
   registry_options.manifest_cache_bytes = config.manifest_cache_mb * 1024 * 1024;
   registry_options.max_open_uploads = config.max_open_uploads;
@@ -212,6 +215,11 @@ int serve(const Config& config) {
     record.result = event.kind == registry::StorageEvent::Kind::quota_exceed ? "failure" : "success";
     record.description = event.message;
     audit_log->audit(std::move(record));
+  };
+  registry_options.immutable_tag = [&immutability_rules](const std::string& repository,
+                                                         const std::string& tag) -> base::Result<bool> {
+    if (immutability_rules == nullptr) return false;
+    return immutability_rules->is_immutable(repository, tag);
   };
   registry::Registry registry(*storage->blobs, *storage->metadata, registry_options);
   if (auto recovered = registry.recover(); !recovered) {
@@ -236,6 +244,8 @@ int serve(const Config& config) {
   audit_log = &activity;
   iam::Service iam(*storage->iam, *storage->metadata, activity, iam_options(config));
   if (!bootstrap_identity(iam, config)) return 2;
+  policy::Immutability immutability(*storage->immutability, iam);
+  immutability_rules = &immutability;
 
   // The plan: storage cap, requests in flight, scanning. Changed live (operator API, berth admin
   // plan set) and applied by the listeners below.
@@ -350,6 +360,7 @@ int serve(const Config& config) {
   rest.limits = storage->limits.get();
   rest.plan = &plan;
   rest.default_project_storage = config.default_project_storage;
+  rest.immutability = &immutability;
 
   const std::string registry_denied =
       R"({"errors":[{"code":"DENIED","message":"requests from this address are not allowed"}]})";

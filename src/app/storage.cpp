@@ -38,6 +38,7 @@ base::Result<Storage> open_storage(const std::string& data_dir) {
   storage.scans = std::move(metadata->scans);
   storage.labels = std::move(metadata->labels);
   storage.limits = std::move(metadata->limits);
+  storage.immutability = std::move(metadata->immutability);
   return storage;
 }
 

@@ -11,6 +11,7 @@
 #include "blob/store.h"
 #include "meta/database.h"
 #include "meta/iam_database.h"
+#include "meta/immutability_database.h"
 #include "meta/job_database.h"
 #include "meta/label_database.h"
 #include "meta/limits_database.h"
@@ -22,11 +23,12 @@ struct Storage {
   base::UniqueFd lock;
   std::unique_ptr<blob::Store> blobs;
   std::unique_ptr<meta::Database> metadata;
-  std::unique_ptr<meta::IamDatabase> iam;        // same file as `metadata`
-  std::unique_ptr<meta::JobDatabase> jobs;       // same file: the job queue and schedules
-  std::unique_ptr<meta::ScanDatabase> scans;     // same file: scan results, CVE allowlists
-  std::unique_ptr<meta::LabelDatabase> labels;   // same file: labels and their attachments
-  std::unique_ptr<meta::LimitsDatabase> limits;  // same file: quotas and settings (the plan)
+  std::unique_ptr<meta::IamDatabase> iam;                    // same file as `metadata`
+  std::unique_ptr<meta::JobDatabase> jobs;                   // same file: the job queue and schedules
+  std::unique_ptr<meta::ScanDatabase> scans;                 // same file: scan results, CVE allowlists
+  std::unique_ptr<meta::LabelDatabase> labels;               // same file: labels and their attachments
+  std::unique_ptr<meta::LimitsDatabase> limits;              // same file: quotas and settings (the plan)
+  std::unique_ptr<meta::ImmutabilityDatabase> immutability;  // same file: tag immutability rules
 };
 
 // Creates the directory if needed, takes its lock, opens the blob store (filesystem)

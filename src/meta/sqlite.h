@@ -7,6 +7,7 @@
 #include "base/result.h"
 #include "meta/database.h"
 #include "meta/iam_database.h"
+#include "meta/immutability_database.h"
 #include "meta/job_database.h"
 #include "meta/label_database.h"
 #include "meta/limits_database.h"
@@ -23,6 +24,7 @@ struct SqliteMetadata {
   std::unique_ptr<ScanDatabase> scans;  // scan results and CVE allowlists
   std::unique_ptr<LabelDatabase> labels;
   std::unique_ptr<LimitsDatabase> limits;  // quotas and settings
+  std::unique_ptr<ImmutabilityDatabase> immutability;
 };
 
 // Opens (creating if needed) the SQLite database at `path` in WAL mode and applies

@@ -44,6 +44,7 @@
 #include "base/result.h"
 #include "meta/database.h"
 #include "meta/iam_database.h"
+#include "meta/immutability_database.h"
 #include "meta/job_database.h"
 #include "meta/label_database.h"
 #include "meta/limits_database.h"
@@ -328,5 +329,6 @@ std::unique_ptr<JobDatabase> make_job_database(std::shared_ptr<Core> core);     
 std::unique_ptr<ScanDatabase> make_scan_database(std::shared_ptr<Core> core);      // sqlite_scan.cpp
 std::unique_ptr<LabelDatabase> make_label_database(std::shared_ptr<Core> core);    // sqlite_labels.cpp
 std::unique_ptr<LimitsDatabase> make_limits_database(std::shared_ptr<Core> core);  // sqlite_limits.cpp
+std::unique_ptr<ImmutabilityDatabase> make_immutability_database(std::shared_ptr<Core> core);
 
 }  // namespace berth::meta::sqlite

@@ -612,6 +612,7 @@ base::Result<SqliteMetadata> open_sqlite(const std::string& path) {
   metadata.scans = sqlite::make_scan_database(*core);
   metadata.labels = sqlite::make_label_database(*core);
   metadata.limits = sqlite::make_limits_database(*core);
+  metadata.immutability = sqlite::make_immutability_database(*core);
   return metadata;
 }
 

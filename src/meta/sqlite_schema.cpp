@@ -358,8 +358,22 @@ CREATE TABLE settings (
 ) WITHOUT ROWID;
 )sql";
 
+// V7: tag immutability rules, per project (the selectors as the API's JSON).
+constexpr const char* kSchemaV7 = R"sql(
+CREATE TABLE immutable_rules (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+  priority INTEGER NOT NULL,
+  disabled INTEGER NOT NULL CHECK (disabled IN (0, 1)),
+  rule TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX immutable_rules_by_project ON immutable_rules(project_id);
+)sql";
+
 // Append new steps; never edit a released one.
-constexpr const char* kMigrations[] = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4, kSchemaV5, kSchemaV6};
+constexpr const char* kMigrations[] = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4,
+                                       kSchemaV5, kSchemaV6, kSchemaV7};
 
 }  // namespace
 

@@ -40,6 +40,8 @@ std::string_view default_message(ErrorCode code) {
       return "invalid content range";
     case ErrorCode::tag_invalid:
       return "invalid tag";
+    case ErrorCode::precondition:
+      return "precondition failed";
     case ErrorCode::unavailable:
       return "service unavailable";
     case ErrorCode::internal:
@@ -84,6 +86,8 @@ std::string_view code_name(ErrorCode code) {
       return "RANGE_INVALID";
     case ErrorCode::tag_invalid:
       return "TAG_INVALID";
+    case ErrorCode::precondition:
+      return "PRECONDITION";
     case ErrorCode::unavailable:
       return "UNAVAILABLE";
     // CNCF distribution answers unexpected failures with UNKNOWN; clients know that code.
@@ -127,6 +131,8 @@ int http_status(ErrorCode code) {
       return 416;
     case ErrorCode::tag_invalid:
       return 400;
+    case ErrorCode::precondition:
+      return 412;
     case ErrorCode::unavailable:
       return 503;
     case ErrorCode::internal:

@@ -24,6 +24,7 @@ enum class ErrorCode {
   too_many_requests,      // 429
   range_invalid,          // 416 (Berth's name for an out-of-order chunk or a bad Range)
   tag_invalid,            // 400 (Docker's TAG_INVALID)
+  precondition,           // 412 (Harbor's PRECONDITION: an immutable tag)
   unavailable,            // 503
   internal,               // 500
 };

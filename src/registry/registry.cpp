@@ -516,6 +516,12 @@ Result<PutManifestResult> Registry::put_manifest(const std::string& repository, 
     record.accessory_type = std::move(link->type);
   }
 
+  if (!tag.empty() && options_.immutable_tag) {
+    auto current = meta_.resolve_tag(repository, tag);
+    if (!current) return internal("resolving a tag failed", current.error());
+    if (*current && **current != record.digest)
+      if (auto s = check_mutable(repository, tag, ""); !s) return std::move(s).error();
+  }
   if (auto pending = begin_blob(record.digest); !pending) return std::move(pending).error();
   auto stored = blobs_.put(body, algorithm);
   if (!stored) {
@@ -555,6 +561,7 @@ Status Registry::delete_manifest(const std::string& repository, std::string_view
   if (!oci::looks_like_digest(reference)) {
     if (!oci::valid_tag(reference))
       return make_error(ErrorCode::manifest_unknown, "tag unknown to registry", std::string(reference));
+    if (auto s = check_mutable(repository, std::string(reference), "deleted"); !s) return s;
     auto removed = meta_.delete_tag(repository, std::string(reference));
     invalidate([&] { tags_.erase(tag_key(repository, reference)); });
     if (!removed) {
@@ -567,6 +574,7 @@ Status Registry::delete_manifest(const std::string& repository, std::string_view
   auto digest = parse_digest(reference);
   if (!digest) return std::move(digest).error();
   const std::string text = digest->str();
+  if (auto s = check_mutable_manifest(repository, text); !s) return s;
   auto removed = meta_.delete_manifest(repository, text);
   // Drop cached entries whatever the outcome: the database is the truth. Accessories went
   // with the manifest.
@@ -592,6 +600,12 @@ Status Registry::delete_manifest(const std::string& repository, std::string_view
 }
 
 Status Registry::delete_repository(const std::string& repository) {
+  if (options_.immutable_tag) {
+    auto tags = meta_.list_tags(repository, meta::Page{});
+    if (tags)
+      for (const auto& tag : *tags)
+        if (auto s = check_mutable(repository, tag, "deleted"); !s) return s;
+  }
   auto removed = meta_.delete_repository(repository);
   // Every entry of the repository goes, whatever the outcome: the database is the truth.
   const std::string tag_prefix = repository + ':';
@@ -637,7 +651,13 @@ Result<std::string> Registry::copy_artifact(const std::string& from, std::string
   auto digest = resolve_reference(from, reference);
   if (!digest) return std::move(digest).error();
   std::vector<std::string> tags;
-  if (!tag.empty()) tags.push_back(tag);
+  if (!tag.empty()) {
+    auto current = meta_.resolve_tag(to, tag);
+    if (!current) return internal("resolving a tag failed", current.error());
+    if (*current && **current != *digest)
+      if (auto s = check_mutable(to, tag, "updated"); !s) return std::move(s).error();
+    tags.push_back(tag);
+  }
   if (auto copied = copy_manifest(from, *digest, to, tags, 0); !copied) return std::move(copied).error();
   return std::move(digest).value();
 }
@@ -746,6 +766,31 @@ base::Status Registry::check_storage() const {
 }
 base::Status Registry::check_metadata() const {
   return meta_.check();
+}
+
+// --- tag immutability -------------------------------------------------------------
+
+Status Registry::check_mutable(const std::string& repository, const std::string& tag, std::string_view verb) {
+  if (!options_.immutable_tag) return {};
+  auto immutable = options_.immutable_tag(repository, tag);
+  if (!immutable) return internal("reading the immutability rules failed", immutable.error());
+  if (!*immutable) return {};
+  if (verb.empty()) {
+    const std::string name = repository.substr(repository.find('/') + 1);
+    return make_error(ErrorCode::precondition,
+                      "Failed to process request due to '" + name + ":" + tag + "' configured as immutable.");
+  }
+  return make_error(ErrorCode::precondition,
+                    "the tag " + tag + " configured as immutable, cannot be " + std::string(verb));
+}
+
+Status Registry::check_mutable_manifest(const std::string& repository, const std::string& digest) {
+  if (!options_.immutable_tag) return {};
+  auto tags = meta_.tags_of(repository, digest);
+  if (!tags) return internal("reading tags failed", tags.error());
+  for (const auto& tag : *tags)
+    if (auto s = check_mutable(repository, tag, "deleted"); !s) return s;
+  return {};
 }
 
 }  // namespace berth::registry

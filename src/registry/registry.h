@@ -58,6 +58,9 @@ struct Options {
   std::size_t max_open_uploads = 1024;
   // Called (on the pushing thread) for every storage event; may be empty.
   std::function<void(const StorageEvent&)> on_storage_event;
+  // Whether a tag of a repository is immutable (tag immutability rules); may be empty. Such a
+  // tag cannot be pushed to another digest, moved, or deleted, nor can its artifact or repository.
+  std::function<base::Result<bool>(const std::string& repository, const std::string& tag)> immutable_tag;
 };
 
 // What garbage collection is asked to do.
@@ -245,6 +248,11 @@ class Registry {
   // Refuses a blob whose size would take `repository`'s project past its quota or the
   // registry past its cap (a read ahead of the commit; put_manifest checks exactly).
   Status check_blob_headroom(const std::string& repository, const oci::Digest& digest, std::uint64_t size);
+  // PRECONDITION when `tag` of `repository` is immutable; `verb` says what was refused
+  // ("deleted", "updated"), or "" for a push (Harbor's push message).
+  Status check_mutable(const std::string& repository, const std::string& tag, std::string_view verb);
+  // The same for every tag of the manifest `digest`.
+  Status check_mutable_manifest(const std::string& repository, const std::string& digest);
   // Turns a refused or accepted manifest write's accounting into events and errors.
   Status report_storage(const std::string& repository, const std::string& digest,
                         const meta::StorageOutcome& outcome, bool refused);

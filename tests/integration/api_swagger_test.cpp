@@ -105,6 +105,7 @@ TEST_F(SwaggerTest, EveryDocumentedOperationAnswers) {
       {"digest", "sha256:" + std::string(64, '0')},
       {"id", "1"},     // the quota of the project "library"
       {"gc_id", "1"},  // no such run: 404 from the handler, not from routing
+      {"immutable_rule_id", "987654"},
   };
 
   // Deletes last, the deepest paths first, so that nothing is removed before it is used.

@@ -408,6 +408,101 @@ TEST_F(LifecycleTest, PlanUpgradesLiveAndRefusesADowngrade) {
   EXPECT_EQ(text_of(json_of(client().get(std::string(kApi) + "/systeminfo")).at("plan"), "name"), "L");
 }
 
+// ---- tag immutability -------------------------------------------------------------------
+
+TEST_F(LifecycleTest, ImmutableTagsCannotBeRepushedMovedOrDeleted) {
+  start({});
+  const std::string project = unique_name("immutable");
+  const std::int64_t id = create_project(project, -1);
+  ASSERT_GT(id, 0);
+  const std::string rules = std::string(kApi) + "/projects/" + project + "/immutabletagrules";
+  const HeaderList as_name{{"X-Is-Resource-Name", "true"}, {"Content-Type", "application/json"}};
+  auto rule = [](const std::string& tag_decoration, const std::string& tags, const std::string& repos) {
+    return json::serialize(json::object{
+        {"action", "immutable"},
+        {"template", "immutable_template"},
+        {"tag_selectors", json::array{json::object{
+                              {"kind", "doublestar"}, {"decoration", tag_decoration}, {"pattern", tags}}}},
+        {"scope_selectors",
+         json::object{{"repository",
+                       json::array{json::object{
+                           {"kind", "doublestar"}, {"decoration", "repoMatches"}, {"pattern", repos}}}}}}});
+  };
+  Response created = client().post(rules, rule("matches", "v*", "app/**"), as_name);
+  ASSERT_EQ(created.status, 201) << created;
+  const std::string location = created.header("Location");
+  ASSERT_NE(location.find("/immutabletagrules/"), std::string::npos) << created;
+  EXPECT_TRUE(IsHarborError(client().post(rules, rule("matches", "v*", "app/**"), as_name), 409, "CONFLICT"));
+
+  const std::string repo = project + "/app/web";
+  const Image first = image_of({random_blob(512)});
+  const Image second = image_of({random_blob(512)});
+  ASSERT_EQ(push(repo, "v1", first).status, 201) << "a new tag may be pushed";
+  ASSERT_EQ(push(repo, "latest", first).status, 201);
+  ASSERT_EQ(push_manifest(client(), repo, "v1", first.manifest, first.media_type).status, 201)
+      << "the same digest again changes nothing";
+
+  Response repushed = push(repo, "v1", second);
+  ASSERT_TRUE(IsOciError(repushed, 412, {"PRECONDITION"})) << repushed;
+  EXPECT_NE(repushed.body.find("Failed to process request due to 'app/web:v1' configured as immutable."),
+            std::string::npos)
+      << repushed;
+  json::value still = json_of(client().get(repository_api_path(project, "app/web") + "/artifacts/v1"));
+  EXPECT_EQ(text_of(still, "digest"), first.digest);
+  EXPECT_EQ(push(repo, "latest", second).status, 201) << "latest is not selected by the rule";
+
+  // Deletes of the tag, its artifact and its repository are refused, through /v2 and the API.
+  EXPECT_TRUE(IsOciError(client().del(manifest_path(repo, first.digest)), 412, {"PRECONDITION"}));
+  Response tag_delete =
+      client().del(repository_api_path(project, "app/web") + "/artifacts/" + first.digest + "/tags/v1");
+  ASSERT_TRUE(IsHarborError(tag_delete, 412, "PRECONDITION")) << tag_delete;
+  EXPECT_NE(tag_delete.body.find("the tag v1 configured as immutable, cannot be deleted"), std::string::npos);
+  EXPECT_TRUE(
+      IsHarborError(client().del(repository_api_path(project, "app/web") + "/artifacts/" + first.digest), 412,
+                    "PRECONDITION"));
+  EXPECT_TRUE(IsHarborError(client().del(repository_api_path(project, "app/web")), 412, "PRECONDITION"));
+
+  // The tag says so when asked.
+  json::value tags = json_of(client().get(repository_api_path(project, "app/web") + "/artifacts/" +
+                                          first.digest + "/tags?with_immutable_status=true"));
+  ASSERT_TRUE(tags.is_array()) << tags;
+  bool saw_v1 = false;
+  for (const auto& tag : tags.as_array())
+    if (text_of(tag, "name") == "v1") {
+      saw_v1 = true;
+      EXPECT_TRUE(tag.at("immutable").as_bool()) << tag;
+    }
+  EXPECT_TRUE(saw_v1) << tags;
+
+  // Another repository of the project is outside the rule.
+  EXPECT_EQ(push(project + "/other", "v1", first).status, 201);
+  EXPECT_EQ(push(project + "/other", "v1", second).status, 201);
+  // A copy that would move the immutable tag (Harbor's copy keeps the source's tag) is refused.
+  Response moved =
+      client().post(repository_api_path(project, "app/web") + "/artifacts?from=" + project + "/other:v1");
+  EXPECT_TRUE(IsHarborError(moved, 412, "PRECONDITION")) << moved;
+
+  // Disabled, the rule lets everything through; deleted, too.
+  json::value listed = json_of(client().get(rules, as_name));
+  ASSERT_EQ(listed.as_array().size(), 1u) << listed;
+  json::object disabled = listed.as_array()[0].as_object();
+  EXPECT_EQ(text_of(disabled, "template"), "immutable_template");
+  disabled["disabled"] = true;
+  const std::string rule_path = location.substr(location.find("/api/v2.0"));
+  ASSERT_EQ(client().put(rule_path, json::serialize(disabled), as_name).status, 200);
+  EXPECT_EQ(push(repo, "v1", second).status, 201);
+  ASSERT_EQ(client().del(rule_path, as_name).status, 200);
+  EXPECT_TRUE(json_of(client().get(rules, as_name)).as_array().empty());
+
+  // At most 15 rules, and only admins and maintainers manage them.
+  for (int i = 0; i < 15; ++i)
+    ASSERT_EQ(client().post(rules, rule("matches", "r" + std::to_string(i), "**"), as_name).status, 201) << i;
+  Response sixteenth = client().post(rules, rule("matches", "r99", "**"), as_name);
+  ASSERT_TRUE(IsHarborError(sixteenth, 400, "BAD_REQUEST")) << sixteenth;
+  EXPECT_NE(sixteenth.body.find("only 15 rules are allowed at most"), std::string::npos);
+  EXPECT_TRUE(IsHarborError(client().post(rules, rule("sideways", "x", "**"), as_name), 400, "BAD_REQUEST"));
+}
+
 // ---- garbage collection ---------------------------------------------------------------
 
 TEST_F(LifecycleTest, GarbageCollectionReclaimsUnreferencedBlobsOnlineAndKeepsTheRest) {

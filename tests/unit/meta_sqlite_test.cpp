@@ -276,10 +276,10 @@ TEST_F(MetaSqliteTest, AManifestPushedAgainAsASignatureBecomesAnAccessory) {
 
 // A database written before accessories existed (schema v4) is classified on upgrade: its
 // referrers by artifact type, its cosign tags by name.
-// What schema v6 added, undone: a database as Berth left it before.
+// What schema v6 and later added, undone: a database as Berth left it before v6.
 #define kUndoSchemaV6                                                                                 \
   "ALTER TABLE repository_blobs DROP COLUMN linked_at; DROP TABLE quotas; DROP TABLE project_blobs; " \
-  "DROP TABLE project_usage; DROP TABLE doomed_blobs; DROP TABLE settings; "
+  "DROP TABLE project_usage; DROP TABLE doomed_blobs; DROP TABLE settings; DROP TABLE immutable_rules; "
 
 TEST_F(MetaSqliteTest, TheUpgradeClassifiesExistingReferrersAndCosignTags) {
   auto subject = manifest("a", "subject");

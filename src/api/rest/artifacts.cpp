@@ -27,6 +27,7 @@
 #include "meta/label_database.h"
 #include "oci/manifest.h"
 #include "oci/media_types.h"
+#include "policy/immutability.h"
 
 namespace berth::api::rest {
 namespace {
@@ -60,7 +61,7 @@ std::string harbor_time(std::chrono::system_clock::time_point time) {
 }
 
 json::object tag_json(const std::string& repository, const meta::ArtifactRecord& artifact,
-                      const meta::TagRecord& tag, bool is_signed) {
+                      const meta::TagRecord& tag, bool is_signed, bool immutable) {
   json::object out;
   out["id"] = tag_id(repository, tag.name);
   out["repository_id"] = artifact.repository_id;
@@ -68,7 +69,7 @@ json::object tag_json(const std::string& repository, const meta::ArtifactRecord&
   out["name"] = tag.name;
   out["push_time"] = format_time(tag.pushed);
   out["pull_time"] = harbor_time(tag.pulled);
-  out["immutable"] = false;
+  out["immutable"] = immutable;
   out["signed"] = is_signed;
   return out;
 }
@@ -130,7 +131,15 @@ struct ArtifactFields {
   bool tags = true;
   bool labels = false;
   bool accessories = false;
+  bool immutable_status = false;  // tags say whether they are immutable (else always false, as Harbor)
 };
+
+// Whether a tag is immutable, when the caller asked (with_immutable_status=true).
+bool tag_immutable(Call& call, const std::string& repository, const std::string& tag, bool asked) {
+  if (!asked || call.context.immutability == nullptr) return false;
+  auto immutable = call.context.immutability->is_immutable(repository, tag);
+  return immutable && *immutable;
+}
 
 // Harbor's Artifact model.
 json::object artifact_json(Call& call, const meta::Project& project, const std::string& repository,
@@ -205,7 +214,9 @@ json::object artifact_json(Call& call, const meta::Project& project, const std::
   if (fields.tags) {
     const bool is_signed = has_signature(accessories);
     json::array tags;
-    for (const auto& tag : artifact.tags) tags.push_back(tag_json(repository, artifact, tag, is_signed));
+    for (const auto& tag : artifact.tags)
+      tags.push_back(tag_json(repository, artifact, tag, is_signed,
+                              tag_immutable(call, repository, tag.name, fields.immutable_status)));
     out["tags"] = std::move(tags);
   }
   if (fields.accessories) {
@@ -232,7 +243,8 @@ bool flag(const http::Request& request, std::string_view name, bool fallback) {
 
 ArtifactFields requested_fields(const http::Request& request) {
   return ArtifactFields{flag(request, "with_tag", true), flag(request, "with_label", false),
-                        flag(request, "with_accessory", false)};
+                        flag(request, "with_accessory", false),
+                        flag(request, "with_immutable_status", false)};
 }
 
 // Adds Harbor's scan_overview and sbom_overview to listed artifacts, as asked for (the
@@ -411,7 +423,9 @@ Awaitable list_tags(Call& call) {
     const bool is_signed = has_signature(accessories_of(call, *repository, artifact->manifest.digest));
     json::array items;
     for (std::size_t i = query->offset; i < tags->size() && i < query->offset + query->limit; ++i)
-      items.push_back(tag_json(*repository, *artifact, (*tags)[i], is_signed));
+      items.push_back(tag_json(*repository, *artifact, (*tags)[i], is_signed,
+                               tag_immutable(call, *repository, (*tags)[i].name,
+                                             flag(call.request(), "with_immutable_status", false))));
     http::Response response = json_response(200, items);
     set_paging_headers(response, call.request(), *page, static_cast<std::int64_t>(tags->size()));
     return response;

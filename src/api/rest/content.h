@@ -70,6 +70,8 @@ inline http::Response registry_error(std::string_view what, const oci::Error& er
       return error_response(403, error.message);
     case oci::ErrorCode::too_many_requests:
       return error_response(429, error.message);
+    case oci::ErrorCode::precondition:
+      return error_response(412, error.message);
     default:
       break;
   }

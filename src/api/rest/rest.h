@@ -54,20 +54,21 @@ struct Route {
 };
 
 // Route tables, one per resource file.
-std::vector<Route> user_routes();        // users.cpp: /users, /users/current, /users/search ...
-std::vector<Route> project_routes();     // projects.cpp: /projects, summary, metadata
-std::vector<Route> member_routes();      // members.cpp: /projects/{p}/members
-std::vector<Route> robot_routes();       // robots.cpp: /robots, /projects/{p}/robots
-std::vector<Route> repository_routes();  // repositories.cpp: /projects/{p}/repositories, /repositories
-std::vector<Route> artifact_routes();    // artifacts.cpp: artifacts, tags, copies, accessories, additions
-std::vector<Route> label_routes();       // labels.cpp: /labels, artifact labels
-std::vector<Route> audit_routes();       // audit.cpp: /audit-logs, /projects/{p}/logs
-std::vector<Route> system_routes();      // system.cpp: /systeminfo, /health, /ping, /statistics, /search
-std::vector<Route> jobservice_routes();  // jobservice.cpp: /jobservice/queues, /jobservice/jobs
-std::vector<Route> scan_routes();        // scans.cpp: scan, report, SBOM, CVE allowlist, scan all, vulndb
-std::vector<Route> document_routes();    // swagger.cpp: /swagger.json
-std::vector<Route> quota_routes();       // quotas.cpp: /quotas
-std::vector<Route> gc_routes();          // gc.cpp: /system/gc, its schedule, history and logs
+std::vector<Route> user_routes();          // users.cpp: /users, /users/current, /users/search ...
+std::vector<Route> project_routes();       // projects.cpp: /projects, summary, metadata
+std::vector<Route> member_routes();        // members.cpp: /projects/{p}/members
+std::vector<Route> robot_routes();         // robots.cpp: /robots, /projects/{p}/robots
+std::vector<Route> repository_routes();    // repositories.cpp: /projects/{p}/repositories, /repositories
+std::vector<Route> artifact_routes();      // artifacts.cpp: artifacts, tags, copies, accessories, additions
+std::vector<Route> label_routes();         // labels.cpp: /labels, artifact labels
+std::vector<Route> audit_routes();         // audit.cpp: /audit-logs, /projects/{p}/logs
+std::vector<Route> system_routes();        // system.cpp: /systeminfo, /health, /ping, /statistics, /search
+std::vector<Route> jobservice_routes();    // jobservice.cpp: /jobservice/queues, /jobservice/jobs
+std::vector<Route> scan_routes();          // scans.cpp: scan, report, SBOM, CVE allowlist, scan all, vulndb
+std::vector<Route> document_routes();      // swagger.cpp: /swagger.json
+std::vector<Route> quota_routes();         // quotas.cpp: /quotas
+std::vector<Route> gc_routes();            // gc.cpp: /system/gc, its schedule, history and logs
+std::vector<Route> immutability_routes();  // immutability.cpp: /projects/{p}/immutabletagrules
 // Every table above, concatenated (routes.cpp): what the API serves and swagger.json documents.
 std::vector<Route> all_routes();
 

@@ -26,6 +26,9 @@ class LimitsDatabase;
 namespace berth::plan {
 class Current;
 }
+namespace berth::policy {
+class Immutability;
+}
 namespace berth::artifact {
 class Inspector;
 }
@@ -56,6 +59,8 @@ struct Context {
   meta::LimitsDatabase* limits = nullptr;
   plan::Current* plan = nullptr;
   std::int64_t default_project_storage = -1;  // quota of a project created without storage_limit
+  // Tag immutability rules; their endpoints answer 503 while null.
+  policy::Immutability* immutability = nullptr;
 };
 
 // Serves /api/v2.0/... . Authenticates each request by basic auth or by the portal
