@@ -32,6 +32,7 @@
 #include "policy/immutability.h"
 #include "policy/pull_gate.h"
 #include "registry/registry.h"
+#include "retention/service.h"
 #include "scan/service.h"
 #include "vulndb/database.h"
 
@@ -319,6 +320,12 @@ int serve(const Config& config) {
     BERTH_LOG_ERROR("cannot register garbage collection: {}", s.error().message);
     return 2;
   }
+  retention::Service retention(*storage->retention, *storage->metadata, registry, immutability, iam, runner,
+                               scheduler);
+  if (auto s = retention.register_job(); !s) {
+    BERTH_LOG_ERROR("cannot register tag retention: {}", s.error().message);
+    return 2;
+  }
   policy::SignatureGate signature_gate(*storage->metadata, *storage->blobs);
   policy::PullGate pull_gate(iam, *storage->scans, &signature_gate);
   api::oci::Options oci_options;
@@ -361,6 +368,8 @@ int serve(const Config& config) {
   rest.plan = &plan;
   rest.default_project_storage = config.default_project_storage;
   rest.immutability = &immutability;
+  rest.retention = &retention;
+  rest.retention_tasks = storage->retention.get();
 
   const std::string registry_denied =
       R"({"errors":[{"code":"DENIED","message":"requests from this address are not allowed"}]})";

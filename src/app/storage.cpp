@@ -39,6 +39,7 @@ base::Result<Storage> open_storage(const std::string& data_dir) {
   storage.labels = std::move(metadata->labels);
   storage.limits = std::move(metadata->limits);
   storage.immutability = std::move(metadata->immutability);
+  storage.retention = std::move(metadata->retention);
   return storage;
 }
 

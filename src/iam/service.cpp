@@ -469,6 +469,12 @@ std::optional<meta::Project> Service::project(std::string_view name) {
   return *found;
 }
 
+Result<std::optional<meta::Project>> Service::project_by_id(std::int64_t id) {
+  auto found = db_.get_project(id);
+  if (!found) return unavailable(found.error());
+  return std::move(*found);
+}
+
 bool Service::allowed(const Principal& principal, std::string_view project_name, std::string_view resource,
                       std::string_view action) {
   return decide(principal, project_name, resource, action, false).value_or(false);

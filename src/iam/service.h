@@ -184,6 +184,8 @@ class Service {
                                                         const std::vector<std::string>& requested);
   // Whether a project exists, and whether it is public (cached).
   std::optional<meta::Project> project(std::string_view name);
+  // The project with this id, not cached (background jobs). Errors: the database's.
+  Result<std::optional<meta::Project>> project_by_id(std::int64_t id);
 
   // Memory-only variants for the registry's hot path: nullopt when answering would need
   // the database (the caller then asks the blocking methods above). Never block.
@@ -230,6 +232,9 @@ class Service {
   Result<meta::Listing<meta::Project>> list_projects(const Caller& caller, const meta::ListQuery& query);
   Status update_project_metadata(const Caller& caller, std::string_view name_or_id,
                                  const std::map<std::string, std::string>& metadata);
+  // Records the project's tag retention policy in its metadata ("retention_id", as Harbor
+  // shows it; "" removes it). The caller has checked the permission. Errors: not_found.
+  Status set_project_retention(std::int64_t project_id, const std::string& retention_id);
   // Errors: precondition when it still holds repositories.
   Status delete_project(const Caller& caller, std::string_view name_or_id);
 

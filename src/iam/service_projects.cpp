@@ -81,6 +81,8 @@ Result<std::map<std::string, std::string>> normalize_metadata(
     const std::map<std::string, std::string>& metadata, bool allow_removal) {
   std::map<std::string, std::string> out;
   for (const auto& [key, value] : metadata) {
+    // Set by /retentions only; a client sending back the metadata it read is not refused.
+    if (key == "retention_id") continue;
     if (value.empty() && allow_removal && key != "public") {
       out[key] = "";
       continue;
@@ -279,6 +281,13 @@ Status Service::update_project_metadata(const Caller& caller, std::string_view n
     return storage_error("updating the project", written.error(), "project not found");
   invalidate();
   audit(caller, "update", "project", project->name, project->name, true, describe_metadata(*normalized));
+  return {};
+}
+
+Status Service::set_project_retention(std::int64_t project_id, const std::string& retention_id) {
+  if (auto written = db_.update_project_metadata(project_id, {{"retention_id", retention_id}}); !written)
+    return storage_error("updating the project", written.error(), "project not found");
+  invalidate();
   return {};
 }
 

@@ -268,6 +268,10 @@ class Database {
   // -push_time), pull_time, size. Errors: not_found if the repository is unknown.
   virtual base::Result<Listing<ArtifactRecord>> list_artifacts(const std::string& repository,
                                                                const ListQuery& query) = 0;
+  // The artifacts tag retention weighs in a repository: its manifests that are neither an
+  // accessory nor a child of an index of the repository, with their tags, in no particular
+  // order. Errors: not_found if the repository is unknown.
+  virtual base::Result<std::vector<ArtifactRecord>> retention_candidates(const std::string& repository) = 0;
   // One manifest with its tags. nullopt if absent.
   virtual base::Result<std::optional<ArtifactRecord>> get_artifact(const std::string& repository,
                                                                    const std::string& digest) = 0;

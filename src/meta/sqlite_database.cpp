@@ -613,6 +613,7 @@ base::Result<SqliteMetadata> open_sqlite(const std::string& path) {
   metadata.labels = sqlite::make_label_database(*core);
   metadata.limits = sqlite::make_limits_database(*core);
   metadata.immutability = sqlite::make_immutability_database(*core);
+  metadata.retention = sqlite::make_retention_database(*core);
   return metadata;
 }
 

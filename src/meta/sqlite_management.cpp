@@ -231,6 +231,31 @@ Result<Listing<ArtifactRecord>> SqliteDatabase::list_artifacts(const std::string
   });
 }
 
+Result<std::vector<ArtifactRecord>> SqliteDatabase::retention_candidates(const std::string& repository) {
+  return core_->read("retention_candidates", [&](Connection& c) -> Result<std::vector<ArtifactRecord>> {
+    auto repo = find_repository(c, repository);
+    if (!repo) return std::move(repo).error();
+    if (!*repo) return base::make_error(Errc::not_found, "repository " + repository + " not found");
+    auto stmt = c.prepare("SELECT " BERTH_SQLITE_ARTIFACT_COLUMNS
+                          " FROM manifests m JOIN repositories r ON r.id = m.repository_id "
+                          "WHERE m.repository_id = ?1 AND m.accessory_of IS NULL "
+                          "AND NOT EXISTS (SELECT 1 FROM manifest_references mr WHERE mr.repository_id = "
+                          "m.repository_id AND mr.kind = 'manifest' AND mr.child_digest = m.digest)");
+    if (!stmt) return std::move(stmt).error();
+    stmt->bind(**repo);
+    std::vector<ArtifactRecord> out;
+    for (;;) {
+      auto row = stmt->step();
+      if (!row) return std::move(row).error();
+      if (!*row) break;
+      out.push_back(artifact_from_row(*stmt));
+    }
+    for (auto& artifact : out)
+      if (auto s = load_tags(c, artifact); !s) return std::move(s).error();
+    return out;
+  });
+}
+
 Result<Listing<ArtifactRecord>> SqliteDatabase::list_accessories(const std::string& repository,
                                                                  const std::string& digest,
                                                                  const ListQuery& query) {

@@ -77,6 +77,7 @@ class SqliteDatabase final : public Database {
   base::Status set_repository_description(const std::string& repository,
                                           const std::string& description) override;
   base::Status delete_repository(const std::string& repository) override;
+  base::Result<std::vector<ArtifactRecord>> retention_candidates(const std::string& repository) override;
   base::Result<Listing<ArtifactRecord>> list_artifacts(const std::string& repository,
                                                        const ListQuery& query) override;
   base::Result<std::optional<ArtifactRecord>> get_artifact(const std::string& repository,

@@ -371,9 +371,44 @@ CREATE TABLE immutable_rules (
 CREATE INDEX immutable_rules_by_project ON immutable_rules(project_id);
 )sql";
 
+// V8: tag retention: a policy per project, its executions and their tasks (one per repository,
+// with its log).
+constexpr const char* kSchemaV8 = R"sql(
+CREATE TABLE retention_policies (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  project_id INTEGER NOT NULL UNIQUE REFERENCES projects(id) ON DELETE CASCADE,
+  policy TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE TABLE retention_executions (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  policy_id INTEGER NOT NULL REFERENCES retention_policies(id) ON DELETE CASCADE,
+  job_id INTEGER,
+  status TEXT NOT NULL,
+  trigger_kind TEXT NOT NULL,
+  dry_run INTEGER NOT NULL CHECK (dry_run IN (0, 1)),
+  started_at INTEGER NOT NULL,
+  ended_at INTEGER
+);
+CREATE INDEX retention_executions_by_policy ON retention_executions(policy_id, id);
+CREATE TABLE retention_tasks (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  execution_id INTEGER NOT NULL REFERENCES retention_executions(id) ON DELETE CASCADE,
+  repository TEXT NOT NULL,
+  status TEXT NOT NULL,
+  total INTEGER NOT NULL,
+  retained INTEGER NOT NULL,
+  started_at INTEGER NOT NULL,
+  ended_at INTEGER,
+  log TEXT NOT NULL
+);
+CREATE INDEX retention_tasks_by_execution ON retention_tasks(execution_id, id);
+)sql";
+
 // Append new steps; never edit a released one.
 constexpr const char* kMigrations[] = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4,
-                                       kSchemaV5, kSchemaV6, kSchemaV7};
+                                       kSchemaV5, kSchemaV6, kSchemaV7, kSchemaV8};
 
 }  // namespace
 

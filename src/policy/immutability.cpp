@@ -2,8 +2,6 @@
 
 #include <boost/json.hpp>
 
-#include "policy/doublestar.h"
-
 namespace berth::policy {
 namespace {
 
@@ -11,34 +9,6 @@ namespace json = boost::json;
 
 base::Error invalid(std::string message) {
   return base::make_error(base::Errc::invalid_argument, std::move(message));
-}
-
-base::Result<Selector> parse_selector(const json::value& value, bool repository) {
-  if (!value.is_object()) return invalid("a selector must be an object");
-  const auto& object = value.get_object();
-  Selector out;
-  auto text = [&](const char* key) -> std::string {
-    const auto* v = object.if_contains(key);
-    return v != nullptr && v->is_string() ? std::string(v->get_string()) : std::string();
-  };
-  out.kind = text("kind");
-  out.decoration = text("decoration");
-  out.pattern = text("pattern");
-  if (out.kind != "doublestar") return invalid("selector kind must be doublestar, not '" + out.kind + "'");
-  const bool known = repository ? (out.decoration == "repoMatches" || out.decoration == "repoExcludes")
-                                : (out.decoration == "matches" || out.decoration == "excludes");
-  if (!known)
-    return invalid(std::string("selector decoration must be ") +
-                   (repository ? "repoMatches or repoExcludes" : "matches or excludes") + ", not '" +
-                   out.decoration + "'");
-  if (out.pattern.empty()) return invalid("selector pattern is required");
-  if (!valid_doublestar(out.pattern)) return invalid("invalid pattern: " + out.pattern);
-  return out;
-}
-
-json::object selector_json(const Selector& selector) {
-  return json::object{
-      {"kind", selector.kind}, {"decoration", selector.decoration}, {"pattern", selector.pattern}};
 }
 
 bool same_rule(const ImmutableRule& a, const ImmutableRule& b) {
@@ -70,7 +40,7 @@ base::Result<ImmutableRule> parse_immutable_rule(const json::object& body) {
   const auto* tags = body.if_contains("tag_selectors");
   if (tags == nullptr || !tags->is_array() || tags->get_array().empty())
     return invalid("tag_selectors is required");
-  auto tag = parse_selector(tags->get_array().front(), false);
+  auto tag = parse_selector(tags->get_array().front(), SelectorTarget::tag);
   if (!tag) return tag.error();
   rule.tag = std::move(*tag);
   const auto* scopes = body.if_contains("scope_selectors");
@@ -78,7 +48,7 @@ base::Result<ImmutableRule> parse_immutable_rule(const json::object& body) {
       scopes != nullptr && scopes->is_object() ? scopes->get_object().if_contains("repository") : nullptr;
   if (repositories == nullptr || !repositories->is_array() || repositories->get_array().empty())
     return invalid("scope_selectors.repository is required");
-  auto repository = parse_selector(repositories->get_array().front(), true);
+  auto repository = parse_selector(repositories->get_array().front(), SelectorTarget::repository);
   if (!repository) return repository.error();
   rule.repository = std::move(*repository);
   return rule;
@@ -98,11 +68,7 @@ json::object immutable_rule_json(const ImmutableRule& rule) {
 }
 
 bool selects(const ImmutableRule& rule, std::string_view repository, std::string_view tag) {
-  if (rule.disabled) return false;
-  const bool repo_match = doublestar_match(rule.repository.pattern, repository);
-  if (rule.repository.decoration == "repoExcludes" ? repo_match : !repo_match) return false;
-  const bool tag_match = doublestar_match(rule.tag.pattern, tag);
-  return rule.tag.decoration == "excludes" ? !tag_match : tag_match;
+  return !rule.disabled && selector_selects(rule.repository, repository) && selector_selects(rule.tag, tag);
 }
 
 base::Result<std::shared_ptr<const std::vector<ImmutableRule>>> Immutability::rules_of(

@@ -16,16 +16,11 @@
 #include "base/result.h"
 #include "iam/service.h"
 #include "meta/immutability_database.h"
+#include "policy/selector.h"
 
 namespace berth::policy {
 
 inline constexpr std::size_t kMaxImmutableRules = 15;
-
-struct Selector {
-  std::string kind = "doublestar";
-  std::string decoration;  // tags: matches | excludes; repositories: repoMatches | repoExcludes
-  std::string pattern;
-};
 
 struct ImmutableRule {
   std::int64_t id = 0;

@@ -106,6 +106,8 @@ TEST_F(SwaggerTest, EveryDocumentedOperationAnswers) {
       {"id", "1"},     // the quota of the project "library"
       {"gc_id", "1"},  // no such run: 404 from the handler, not from routing
       {"immutable_rule_id", "987654"},
+      {"eid", "987654"},  // no such execution (nor policy 1): answered by the handler
+      {"tid", "987654"},
   };
 
   // Deletes last, the deepest paths first, so that nothing is removed before it is used.

@@ -1,7 +1,8 @@
 // Storage lifecycle through the real server: exact project quotas (Harbor's /quotas and
 // storage_limit), plans (storage cap, requests in flight, scanning, live upgrades through the
-// operator API and `berth admin plan set`), and online garbage collection (/system/gc), racing
-// pushes and surviving kill -9. Each test runs a Berth of its own, configured for it.
+// operator API and `berth admin plan set`), tag immutability and retention, and online garbage
+// collection (/system/gc), racing pushes and surviving kill -9. Each test runs a Berth of its
+// own, configured for it.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -501,6 +502,190 @@ TEST_F(LifecycleTest, ImmutableTagsCannotBeRepushedMovedOrDeleted) {
   ASSERT_TRUE(IsHarborError(sixteenth, 400, "BAD_REQUEST")) << sixteenth;
   EXPECT_NE(sixteenth.body.find("only 15 rules are allowed at most"), std::string::npos);
   EXPECT_TRUE(IsHarborError(client().post(rules, rule("sideways", "x", "**"), as_name), 400, "BAD_REQUEST"));
+}
+
+// ---- tag retention ---------------------------------------------------------------------
+
+TEST_F(LifecycleTest, TagRetentionDryRunListsRealRunDeletesAndKeepsImmutableTags) {
+  start({});
+  const std::string project = unique_name("retain");
+  const std::int64_t project_id = create_project(project, -1);
+  ASSERT_GT(project_id, 0);
+  const HeaderList json_body{{"Content-Type", "application/json"}};
+  const std::string retentions = std::string(kApi) + "/retentions";
+
+  // app: v1 (immutable) .. v4, latest, and one untagged artifact, pushed in that order.
+  const std::string repo = project + "/app";
+  std::map<std::string, Image> images;
+  for (const char* tag : {"v1", "v2", "v3", "v4", "latest"}) {
+    images[tag] = image_of({random_blob(256)});
+    ASSERT_EQ(push(repo, tag, images[tag]).status, 201) << tag;
+  }
+  const Image untagged = image_of({random_blob(256)});
+  ASSERT_EQ(push(repo, untagged.digest, untagged).status, 201);
+  const Image elsewhere = image_of({random_blob(256)});
+  ASSERT_EQ(push(project + "/other", "v0", elsewhere).status, 201);
+  Response immutable = client().post(
+      std::string(kApi) + "/projects/" + project + "/immutabletagrules",
+      R"({"action":"immutable","template":"immutable_template","tag_selectors":[{"kind":"doublestar","decoration":"matches","pattern":"v1"}],"scope_selectors":{"repository":[{"kind":"doublestar","decoration":"repoMatches","pattern":"**"}]}})",
+      {{"X-Is-Resource-Name", "true"}, {"Content-Type", "application/json"}});
+  ASSERT_EQ(immutable.status, 201) << immutable;
+  const std::int64_t used_before = used(project_id);
+
+  Response metadata = client().get(retentions + "/metadatas");
+  ASSERT_EQ(metadata.status, 200) << metadata;
+  EXPECT_EQ(text_of(json_of(metadata).at("templates").at(0), "rule_template"), "latestPushedK");
+
+  auto rule = [](const std::string& template_name, std::optional<int> n, const std::string& tags,
+                 bool take_untagged, const std::string& repositories) {
+    json::object params;
+    if (n) params[template_name] = *n;
+    return json::object{
+        {"disabled", false},
+        {"action", "retain"},
+        {"template", template_name},
+        {"params", params},
+        {"tag_selectors", json::array{json::object{
+                              {"kind", "doublestar"},
+                              {"decoration", "matches"},
+                              {"pattern", tags},
+                              {"extras", take_untagged ? R"({"untagged":true})" : R"({"untagged":false})"}}}},
+        {"scope_selectors",
+         json::object{{"repository", json::array{json::object{{"kind", "doublestar"},
+                                                              {"decoration", "repoMatches"},
+                                                              {"pattern", repositories}}}}}}};
+  };
+  auto policy_body = [&](json::array rules, const std::string& cron) {
+    return json::serialize(json::object{
+        {"algorithm", "or"},
+        {"rules", std::move(rules)},
+        {"trigger", json::object{{"kind", "Schedule"}, {"settings", json::object{{"cron", cron}}}}},
+        {"scope", json::object{{"level", "project"}, {"ref", project_id}}}});
+  };
+  // Keep the two newest v* (untagged not taken) and anything tagged latest, in app only.
+  const json::array rules{rule("latestPushedK", 2, "v*", false, "app"),
+                          rule("always", std::nullopt, "latest", false, "app")};
+
+  // Harbor's refusals: more than 15 rules, two rules alike, an unknown project.
+  json::array sixteen;
+  for (int i = 0; i < 16; ++i) sixteen.push_back(rule("latestPushedK", i, "v*", false, "**"));
+  Response too_many = client().post(retentions, policy_body(sixteen, ""), json_body);
+  ASSERT_TRUE(IsHarborError(too_many, 400, "BAD_REQUEST")) << too_many;
+  EXPECT_NE(too_many.body.find("only 15 rules are allowed at most"), std::string::npos) << too_many;
+  Response twice = client().post(retentions, policy_body({rules[0], rules[1], rules[0]}, ""), json_body);
+  ASSERT_TRUE(IsHarborError(twice, 409, "CONFLICT")) << twice;
+  EXPECT_NE(twice.body.find("rule 2 is conflict with rule 0"), std::string::npos) << twice;
+  EXPECT_TRUE(IsHarborError(
+      client().post(retentions, policy_body({rule("oldestK", 1, "**", true, "**")}, ""), json_body), 400,
+      "BAD_REQUEST"));
+
+  Response created = client().post(retentions, policy_body(rules, ""), json_body);
+  ASSERT_EQ(created.status, 201) << created;
+  const std::string location = created.header("Location");
+  ASSERT_NE(location.find("/api/v2.0/retentions/"), std::string::npos) << created;
+  const std::string policy_path = location.substr(location.find("/api/v2.0"));
+  const std::string policy_id = policy_path.substr(policy_path.rfind('/') + 1);
+  json::value project_json =
+      json_of(client().get(std::string(kApi) + "/projects/" + project, {{"X-Is-Resource-Name", "true"}}));
+  EXPECT_EQ(text_of(project_json.at("metadata"), "retention_id"), policy_id) << project_json;
+  Response second = client().post(retentions, policy_body(rules, ""), json_body);
+  ASSERT_TRUE(IsHarborError(second, 400, "BAD_REQUEST")) << second;
+  EXPECT_NE(second.body.find("already has retention policy " + policy_id), std::string::npos) << second;
+  json::value stored = json_of(client().get(policy_path));
+  EXPECT_EQ(stored.at("rules").as_array().size(), 2u) << stored;
+  EXPECT_EQ(stored.at("scope").at("ref").as_int64(), project_id);
+
+  // Runs an execution and waits for it to end; returns the execution's JSON.
+  auto run = [&](bool dry_run) -> json::value {
+    Response started = client().post(policy_path + "/executions",
+                                     json::serialize(json::object{{"dry_run", dry_run}}), json_body);
+    EXPECT_EQ(started.status, 201) << started;
+    const std::string execution = started.header("Location");
+    const std::string execution_id = execution.substr(execution.rfind('/') + 1);
+    json::value found;
+    EXPECT_TRUE(eventually(
+        [&] {
+          json::value listed = json_of(client().get(policy_path + "/executions"));
+          for (const auto& item : listed.as_array())
+            if (std::to_string(item.at("id").as_int64()) == execution_id) found = item;
+          const std::string status = found.is_object() ? text_of(found, "status") : "";
+          return status == "Success" || status == "Error" || status == "Stopped";
+        },
+        20s, 50ms));
+    return found;
+  };
+  auto artifact_exists = [&](const std::string& digest) {
+    return client().get(repository_api_path(project, "app") + "/artifacts/" + digest).status == 200;
+  };
+
+  // The dry run says what would go and deletes nothing.
+  json::value dry = run(true);
+  ASSERT_TRUE(dry.is_object());
+  EXPECT_EQ(text_of(dry, "status"), "Success") << dry;
+  EXPECT_TRUE(dry.at("dry_run").as_bool());
+  EXPECT_EQ(text_of(dry, "trigger"), "MANUAL");
+  const std::string tasks_path =
+      policy_path + "/executions/" + std::to_string(dry.at("id").as_int64()) + "/tasks";
+  json::value tasks = json_of(client().get(tasks_path));
+  ASSERT_EQ(tasks.as_array().size(), 1u) << "one task per covered repository: " << tasks;
+  const json::value& task = tasks.as_array()[0];
+  EXPECT_EQ(text_of(task, "repository"), repo);
+  EXPECT_EQ(task.at("total").as_int64(), 6);
+  EXPECT_EQ(task.at("retained").as_int64(), 4) << "v1 (immutable), v3, v4, latest";
+  Response log = client().get(tasks_path + "/" + std::to_string(task.at("id").as_int64()));
+  ASSERT_EQ(log.status, 200) << log;
+  EXPECT_NE(log.header("Content-Type").find("text/plain"), std::string::npos);
+  EXPECT_NE(log.body.find("Dry Run: true"), std::string::npos) << log.body;
+  auto line_of = [&](const std::string& digest) {
+    const auto at = log.body.find(digest);
+    return at == std::string::npos ? std::string() : log.body.substr(at, log.body.find('\n', at) - at);
+  };
+  EXPECT_NE(line_of(images["v1"].digest).find("IMMUTABLE"), std::string::npos) << log.body;
+  EXPECT_NE(line_of(images["v2"].digest).find("DEL"), std::string::npos) << log.body;
+  EXPECT_NE(line_of(untagged.digest).find("DEL"), std::string::npos) << log.body;
+  EXPECT_NE(line_of(images["v4"].digest).find("RETAIN"), std::string::npos) << log.body;
+  EXPECT_NE(line_of(images["latest"].digest).find("RETAIN"), std::string::npos) << log.body;
+  EXPECT_TRUE(artifact_exists(images["v2"].digest));
+  EXPECT_TRUE(artifact_exists(untagged.digest));
+  EXPECT_EQ(used(project_id), used_before);
+
+  // The real run deletes exactly those, frees their quota, and leaves the other repository.
+  json::value real = run(false);
+  EXPECT_EQ(text_of(real, "status"), "Success") << real;
+  EXPECT_FALSE(artifact_exists(images["v2"].digest));
+  EXPECT_FALSE(artifact_exists(untagged.digest));
+  for (const char* tag : {"v1", "v3", "v4", "latest"})
+    EXPECT_TRUE(artifact_exists(images[tag].digest)) << tag;
+  EXPECT_EQ(client().get(repository_api_path(project, "other") + "/artifacts/v0").status, 200);
+  EXPECT_EQ(used(project_id), used_before - charged(images["v2"]) - charged(untagged));
+
+  // Only "stop" is an action; stopping a finished run changes nothing.
+  const std::string real_path = policy_path + "/executions/" + std::to_string(real.at("id").as_int64());
+  EXPECT_TRUE(
+      IsHarborError(client().patch(real_path, R"({"action":"halt"})", json_body), 400, "BAD_REQUEST"));
+  EXPECT_EQ(client().patch(real_path, R"({"action":"stop"})", json_body).status, 200);
+
+  // A cron schedules runs (every second here), marked Schedule; an empty cron ends them.
+  ASSERT_EQ(client().put(policy_path, policy_body(rules, "* * * * * *"), json_body).status, 200);
+  EXPECT_EQ(text_of(json_of(client().get(policy_path)).at("trigger").at("settings"), "cron"), "* * * * * *");
+  EXPECT_TRUE(eventually(
+      [&] {
+        json::value listed = json_of(client().get(policy_path + "/executions"));
+        for (const auto& item : listed.as_array())
+          if (text_of(item, "trigger") == "Schedule" && text_of(item, "status") == "Success") return true;
+        return false;
+      },
+      15s, 100ms));
+  ASSERT_EQ(client().put(policy_path, policy_body(rules, ""), json_body).status, 200);
+
+  // Deleted, the policy is gone with its executions and the project's retention_id.
+  ASSERT_EQ(client().del(policy_path).status, 200);
+  EXPECT_TRUE(IsHarborError(client().get(policy_path), 400, "BAD_REQUEST"));
+  project_json =
+      json_of(client().get(std::string(kApi) + "/projects/" + project, {{"X-Is-Resource-Name", "true"}}));
+  EXPECT_FALSE(project_json.at("metadata").as_object().contains("retention_id")) << project_json;
+  EXPECT_EQ(client().post(retentions, policy_body(rules, ""), json_body).status, 201)
+      << "a new one may be made";
 }
 
 // ---- garbage collection ---------------------------------------------------------------

@@ -277,9 +277,10 @@ TEST_F(MetaSqliteTest, AManifestPushedAgainAsASignatureBecomesAnAccessory) {
 // A database written before accessories existed (schema v4) is classified on upgrade: its
 // referrers by artifact type, its cosign tags by name.
 // What schema v6 and later added, undone: a database as Berth left it before v6.
-#define kUndoSchemaV6                                                                                 \
-  "ALTER TABLE repository_blobs DROP COLUMN linked_at; DROP TABLE quotas; DROP TABLE project_blobs; " \
-  "DROP TABLE project_usage; DROP TABLE doomed_blobs; DROP TABLE settings; DROP TABLE immutable_rules; "
+#define kUndoSchemaV6                                                                                    \
+  "ALTER TABLE repository_blobs DROP COLUMN linked_at; DROP TABLE quotas; DROP TABLE project_blobs; "    \
+  "DROP TABLE project_usage; DROP TABLE doomed_blobs; DROP TABLE settings; DROP TABLE immutable_rules; " \
+  "DROP TABLE retention_tasks; DROP TABLE retention_executions; DROP TABLE retention_policies; "
 
 TEST_F(MetaSqliteTest, TheUpgradeClassifiesExistingReferrersAndCosignTags) {
   auto subject = manifest("a", "subject");

@@ -440,6 +440,9 @@ class PausingDatabase : public meta::Database {
     return inner_.set_repository_description(r, d);
   }
   base::Status delete_repository(const std::string& r) override { return inner_.delete_repository(r); }
+  base::Result<std::vector<meta::ArtifactRecord>> retention_candidates(const std::string& r) override {
+    return inner_.retention_candidates(r);
+  }
   base::Result<meta::Listing<meta::ArtifactRecord>> list_artifacts(const std::string& r,
                                                                    const meta::ListQuery& q) override {
     return inner_.list_artifacts(r, q);

@@ -29,6 +29,12 @@ class Current;
 namespace berth::policy {
 class Immutability;
 }
+namespace berth::retention {
+class Service;
+}
+namespace berth::meta {
+class RetentionDatabase;
+}
 namespace berth::artifact {
 class Inspector;
 }
@@ -61,6 +67,10 @@ struct Context {
   std::int64_t default_project_storage = -1;  // quota of a project created without storage_limit
   // Tag immutability rules; their endpoints answer 503 while null.
   policy::Immutability* immutability = nullptr;
+  // Tag retention: the policies and their runs, and the tasks' records; the endpoints answer
+  // 503 while `retention` is null.
+  retention::Service* retention = nullptr;
+  meta::RetentionDatabase* retention_tasks = nullptr;
 };
 
 // Serves /api/v2.0/... . Authenticates each request by basic auth or by the portal
