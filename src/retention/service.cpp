@@ -246,6 +246,8 @@ base::Status Service::run(const meta::Job& job, jobs::Context& context) {
     auto id = db_.create_retention_execution(scheduled, kKeptExecutions);
     if (!id) {
       context.fail_for_good();
+      // The policy went with its project: its schedule goes too.
+      if (id.error().code == Errc::not_found) (void)scheduler_.remove(schedule_name(scheduled.policy_id));
       return id.error();
     }
     execution_id = *id;

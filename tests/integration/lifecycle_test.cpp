@@ -686,6 +686,24 @@ TEST_F(LifecycleTest, TagRetentionDryRunListsRealRunDeletesAndKeepsImmutableTags
   EXPECT_FALSE(project_json.at("metadata").as_object().contains("retention_id")) << project_json;
   EXPECT_EQ(client().post(retentions, policy_body(rules, ""), json_body).status, 201)
       << "a new one may be made";
+
+  // A policy goes with its project, and so does its schedule: no runs pile up after.
+  const std::string empty = unique_name("retain-empty");
+  const std::int64_t empty_id = create_project(empty, -1);
+  json::object scheduled = json::parse(policy_body(rules, "* * * * * *")).as_object();
+  scheduled["scope"].as_object()["ref"] = empty_id;
+  ASSERT_EQ(client().post(retentions, json::serialize(scheduled), json_body).status, 201);
+  ASSERT_EQ(client().del(std::string(kApi) + "/projects/" + empty, {{"X-Is-Resource-Name", "true"}}).status,
+            200);
+  auto retention_jobs = [&] {
+    Response jobs = client().get(std::string(kApi) + "/jobservice/jobs?page_size=1&q=kind%3DRETENTION");
+    EXPECT_EQ(jobs.status, 200) << jobs;
+    return std::stoll(jobs.header("X-Total-Count").empty() ? "0" : jobs.header("X-Total-Count"));
+  };
+  std::this_thread::sleep_for(2500ms);
+  const auto settled = retention_jobs();
+  std::this_thread::sleep_for(2500ms);
+  EXPECT_EQ(retention_jobs(), settled) << "the deleted project's schedule still fires";
 }
 
 // ---- garbage collection ---------------------------------------------------------------
