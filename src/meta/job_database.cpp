@@ -19,6 +19,22 @@ std::string_view job_state_name(JobState state) {
   return "failed";
 }
 
+std::string_view harbor_job_status(JobState state) {
+  switch (state) {
+    case JobState::queued:
+      return "Pending";
+    case JobState::running:
+      return "Running";
+    case JobState::succeeded:
+      return "Success";
+    case JobState::failed:
+      return "Error";
+    case JobState::cancelled:
+      return "Stopped";
+  }
+  return "Error";
+}
+
 std::optional<JobState> parse_job_state(std::string_view name) {
   for (JobState state :
        {JobState::queued, JobState::running, JobState::succeeded, JobState::failed, JobState::cancelled}) {

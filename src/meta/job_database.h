@@ -34,6 +34,8 @@ enum class JobState { queued, running, succeeded, failed, cancelled };
 // "queued", "running", "succeeded", "failed", "cancelled".
 std::string_view job_state_name(JobState state);
 std::optional<JobState> parse_job_state(std::string_view name);
+// Harbor's name of a job's status: "Pending", "Running", "Success", "Error", "Stopped".
+std::string_view harbor_job_status(JobState state);
 
 // True for 1..100 characters of [A-Za-z0-9_.:-].
 bool valid_job_kind(std::string_view kind);

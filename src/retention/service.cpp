@@ -36,22 +36,6 @@ std::string stored_text(const policy::RetentionPolicy& policy) {
   return json::serialize(policy::retention_policy_json(policy));
 }
 
-// Harbor's status of an execution whose job ended.
-std::optional<std::string> final_status(meta::JobState state) {
-  switch (state) {
-    case meta::JobState::succeeded:
-      return "Success";
-    case meta::JobState::failed:
-      return "Error";
-    case meta::JobState::cancelled:
-      return "Stopped";
-    case meta::JobState::queued:
-    case meta::JobState::running:
-      break;
-  }
-  return std::nullopt;
-}
-
 bool finished(const std::string& status) {
   return status == "Success" || status == "Error" || status == "Stopped";
 }
@@ -185,12 +169,8 @@ meta::RetentionExecutionRecord Service::reconciled(meta::RetentionExecutionRecor
   if (finished(execution.status) || !execution.job_id) return execution;
   auto job = runner_.database().get_job(*execution.job_id);
   if (!job || !*job) return execution;
-  if (auto status = final_status((*job)->state)) {
-    execution.status = *status;
-    execution.ended = (*job)->finished;
-  } else if ((*job)->state == meta::JobState::running) {
-    execution.status = "Running";
-  }
+  execution.status = std::string(meta::harbor_job_status((*job)->state));
+  if (finished(execution.status)) execution.ended = (*job)->finished;
   return execution;
 }
 

@@ -179,6 +179,21 @@ http::Response error_response(const iam::Error& error) {
   return error_response(status, error.message);
 }
 
+http::Response service_error(std::string_view what, const base::Error& error) {
+  switch (error.code) {
+    case base::Errc::invalid_argument:
+    case base::Errc::out_of_range:
+    case base::Errc::already_exists:
+      return error_response(400, error.message);
+    case base::Errc::conflict:
+      return error_response(409, error.message);
+    case base::Errc::not_found:
+      return error_response(404, error.message);
+    default:
+      return internal_error(what, error);
+  }
+}
+
 http::Response internal_error(std::string_view what, const base::Error& error) {
   BERTH_LOG_ERROR("management API: {}: {} ({})", what, error.message, base::errc_name(error.code));
   return error_response(500, "internal server error");

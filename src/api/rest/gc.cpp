@@ -24,23 +24,6 @@ std::optional<http::Response> refuse(const Call& call) {
   return std::nullopt;
 }
 
-// Harbor's job statuses.
-std::string_view status_of(meta::JobState state) {
-  switch (state) {
-    case meta::JobState::queued:
-      return "Pending";
-    case meta::JobState::running:
-      return "Running";
-    case meta::JobState::succeeded:
-      return "Success";
-    case meta::JobState::failed:
-      return "Error";
-    case meta::JobState::cancelled:
-      return "Stopped";
-  }
-  return "Pending";
-}
-
 json::object history_json(const meta::Job& job) {
   auto parameters = gc::from_payload(job.payload);
   const std::string trigger = parameters ? parameters->trigger : "MANUAL";
@@ -51,7 +34,7 @@ json::object history_json(const meta::Job& job) {
       {"job_kind", trigger},
       {"job_parameters", job.payload},
       {"schedule", json::object{{"type", trigger == "SCHEDULE" ? "Schedule" : "Manual"}, {"cron", ""}}},
-      {"job_status", status_of(job.state)},
+      {"job_status", meta::harbor_job_status(job.state)},
       {"deleted", false},
       {"creation_time", format_time(job.created)},
       {"update_time", format_time(updated)},

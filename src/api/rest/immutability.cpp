@@ -32,21 +32,6 @@ boost::asio::awaitable<base::Result<meta::Project, http::Response>> authorized(C
   });
 }
 
-http::Response storage_failure(std::string_view what, const base::Error& error) {
-  switch (error.code) {
-    case base::Errc::invalid_argument:
-      return error_response(400, error.message);
-    case base::Errc::out_of_range:
-      return error_response(400, error.message);
-    case base::Errc::conflict:
-      return error_response(409, error.message);
-    case base::Errc::not_found:
-      return error_response(404, error.message);
-    default:
-      return internal_error(what, error);
-  }
-}
-
 Awaitable list_rules(Call& call) {
   auto page = parse_page(call.request());
   if (!page) co_return std::move(page).error();
@@ -54,7 +39,7 @@ Awaitable list_rules(Call& call) {
   if (!project) co_return std::move(project).error();
   co_return co_await blocking(call, [&]() -> http::Response {
     auto rules = call.context.immutability->list(project->id);
-    if (!rules) return storage_failure("list immutable rules", rules.error());
+    if (!rules) return service_error("list immutable rules", rules.error());
     json::array items;
     const std::size_t from = (page->page - 1) * page->page_size;
     for (std::size_t i = from; i < rules->size() && i < from + page->page_size; ++i)
@@ -79,7 +64,7 @@ Awaitable create_rule(Call& call) {
       if (id.error().code == base::Errc::out_of_range)
         return error_response(
             400, "only " + std::to_string(policy::kMaxImmutableRules) + " rules are allowed at most");
-      return storage_failure("create immutable rule", id.error());
+      return service_error("create immutable rule", id.error());
     }
     call.context.iam.audit(call.caller, "create", "immutable_rule", std::to_string(*id), project->name, true,
                            rule->repository.pattern + ":" + rule->tag.pattern);
@@ -106,7 +91,7 @@ Awaitable update_rule(Call& call) {
   rule->project_id = project->id;
   co_return co_await blocking(call, [&]() -> http::Response {
     if (auto s = call.context.immutability->update(*rule); !s)
-      return storage_failure("update immutable rule", s.error());
+      return service_error("update immutable rule", s.error());
     call.context.iam.audit(call.caller, "update", "immutable_rule", std::to_string(*id), project->name, true,
                            rule->disabled ? "disabled" : "enabled");
     return empty_response(200);
@@ -120,7 +105,7 @@ Awaitable delete_rule(Call& call) {
   if (!project) co_return std::move(project).error();
   co_return co_await blocking(call, [&]() -> http::Response {
     if (auto s = call.context.immutability->remove(project->id, *id); !s)
-      return storage_failure("delete immutable rule", s.error());
+      return service_error("delete immutable rule", s.error());
     call.context.iam.audit(call.caller, "delete", "immutable_rule", std::to_string(*id), project->name, true);
     return empty_response(200);
   });

@@ -84,6 +84,9 @@ http::Response error_response(int status, std::string message);
 http::Response error_response(const iam::Error& error);
 // A storage failure: 500 with a generic message (the detail goes to the log only).
 http::Response internal_error(std::string_view what, const base::Error& error);
+// A service's error as Harbor answers it: invalid_argument, out_of_range and already_exists
+// 400, conflict 409, not_found 404, anything else internal_error(what, error).
+http::Response service_error(std::string_view what, const base::Error& error);
 // An empty body with `status` (200, 201, 204 ...).
 http::Response empty_response(int status);
 // 201 with Location: /api/v2.0<path>.

@@ -18,20 +18,6 @@ http::Response unavailable() {
   return error_response(503, "tag retention is not available");
 }
 
-http::Response failure(std::string_view what, const base::Error& error) {
-  switch (error.code) {
-    case base::Errc::invalid_argument:
-    case base::Errc::already_exists:
-      return error_response(400, error.message);
-    case base::Errc::conflict:
-      return error_response(409, error.message);
-    case base::Errc::not_found:
-      return error_response(404, error.message);
-    default:
-      return internal_error(what, error);
-  }
-}
-
 // The project `project_id` if the caller may `what` its retention policy. Errors: 400 for an
 // unknown project (Harbor's "invalid Project id"), 401, 403.
 base::Result<meta::Project, http::Response> authorize(Call& call, std::int64_t project_id,
@@ -64,7 +50,7 @@ base::Result<policy::RetentionPolicy, http::Response> authorized_policy(Call& ca
 // A policy from a request body. Errors: 400, 409 (two rules alike).
 base::Result<policy::RetentionPolicy, http::Response> parse_body(const json::object& body) {
   auto policy = policy::parse_retention_policy(body);
-  if (!policy) return failure("parse retention policy", policy.error());
+  if (!policy) return service_error("parse retention policy", policy.error());
   return std::move(*policy);
 }
 
@@ -120,7 +106,7 @@ Awaitable create_policy(Call& call) {
                              id.error().message);
       if (id.error().code == base::Errc::not_found)
         return error_response(400, "invalid Project id " + std::to_string(policy->project_id));
-      return failure("create retention policy", id.error());
+      return service_error("create retention policy", id.error());
     }
     call.context.iam.audit(call.caller, "create", "retention_policy", std::to_string(*id), project->name,
                            true);
@@ -151,7 +137,7 @@ Awaitable update_policy(Call& call) {
                             "the retention policy id " + std::to_string(current->id) + " does not match");
     given->id = current->id;
     if (auto s = call.context.retention->update(*given); !s)
-      return failure("update retention policy", s.error());
+      return service_error("update retention policy", s.error());
     call.context.iam.audit(call.caller, "update", "retention_policy", std::to_string(current->id),
                            std::to_string(current->project_id), true);
     return empty_response(200);
@@ -164,7 +150,7 @@ Awaitable delete_policy(Call& call) {
     auto policy = authorized_policy(call, action::del);
     if (!policy) return std::move(policy).error();
     if (auto s = call.context.retention->remove(policy->id); !s)
-      return failure("delete retention policy", s.error());
+      return service_error("delete retention policy", s.error());
     call.context.iam.audit(call.caller, "delete", "retention_policy", std::to_string(policy->id),
                            std::to_string(policy->project_id), true);
     return empty_response(200);
@@ -181,7 +167,7 @@ Awaitable trigger_execution(Call& call) {
     auto policy = authorized_policy(call, action::update);
     if (!policy) return std::move(policy).error();
     auto id = call.context.retention->trigger(policy->id, dry_run->value_or(false));
-    if (!id) return failure("start retention", id.error());
+    if (!id) return service_error("start retention", id.error());
     call.context.iam.audit(call.caller, "create", "retention_execution", std::to_string(*id),
                            std::to_string(policy->project_id), true,
                            dry_run->value_or(false) ? "dry run" : "");
@@ -221,7 +207,7 @@ Awaitable stop_execution(Call& call) {
     auto policy = authorized_policy(call, action::update);
     if (!policy) return std::move(policy).error();
     if (auto s = call.context.retention->stop(policy->id, *execution_id); !s)
-      return failure("stop retention", s.error());
+      return service_error("stop retention", s.error());
     call.context.iam.audit(call.caller, "stop", "retention_execution", std::to_string(*execution_id),
                            std::to_string(policy->project_id), true);
     return empty_response(200);
@@ -238,7 +224,7 @@ Awaitable list_tasks(Call& call) {
     auto policy = authorized_policy(call, action::list);
     if (!policy) return std::move(policy).error();
     auto execution = call.context.retention->execution(policy->id, *execution_id);
-    if (!execution) return failure("read retention execution", execution.error());
+    if (!execution) return service_error("read retention execution", execution.error());
     auto listed = call.context.retention_tasks->list_retention_tasks(
         *execution_id, (page->page - 1) * page->page_size, page->page_size);
     if (!listed) return internal_error("list retention tasks", listed.error());
@@ -260,7 +246,7 @@ Awaitable get_task_log(Call& call) {
     auto policy = authorized_policy(call, action::read);
     if (!policy) return std::move(policy).error();
     auto execution = call.context.retention->execution(policy->id, *execution_id);
-    if (!execution) return failure("read retention execution", execution.error());
+    if (!execution) return service_error("read retention execution", execution.error());
     auto task = call.context.retention_tasks->get_retention_task(*execution_id, *task_id);
     if (!task) return internal_error("read retention task", task.error());
     if (!*task) return error_response(404, "retention task " + std::to_string(*task_id) + " not found");
