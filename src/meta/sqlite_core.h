@@ -45,10 +45,10 @@
 #include "meta/database.h"
 #include "meta/iam_database.h"
 #include "meta/immutability_database.h"
-#include "meta/retention_database.h"
 #include "meta/job_database.h"
 #include "meta/label_database.h"
 #include "meta/limits_database.h"
+#include "meta/retention_database.h"
 #include "meta/scan_database.h"
 
 namespace berth::meta::sqlite {
@@ -331,6 +331,7 @@ std::unique_ptr<ScanDatabase> make_scan_database(std::shared_ptr<Core> core);   
 std::unique_ptr<LabelDatabase> make_label_database(std::shared_ptr<Core> core);    // sqlite_labels.cpp
 std::unique_ptr<LimitsDatabase> make_limits_database(std::shared_ptr<Core> core);  // sqlite_limits.cpp
 std::unique_ptr<ImmutabilityDatabase> make_immutability_database(std::shared_ptr<Core> core);
-std::unique_ptr<RetentionDatabase> make_retention_database(std::shared_ptr<Core> core);  // sqlite_retention.cpp
+// sqlite_retention.cpp
+std::unique_ptr<RetentionDatabase> make_retention_database(std::shared_ptr<Core> core);
 
 }  // namespace berth::meta::sqlite
