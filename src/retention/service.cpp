@@ -96,8 +96,7 @@ base::Result<std::int64_t> Service::create(const policy::RetentionPolicy& policy
   auto id = db_.create_retention_policy(policy.project_id, stored_text(policy));
   if (!id) return id.error();
   policy::RetentionPolicy stored = policy;
-  stored.id = *id;
-  if (auto s = db_.update_retention_policy(*id, stored_text(stored)); !s) return s.error();
+  stored.id = *id;  // reads take the id from the row, so the stored text need not carry it
   if (auto s = iam_.set_project_retention(policy.project_id, std::to_string(*id)); !s)
     return base::make_error(Errc::internal, s.error().message);
   if (auto s = schedule(stored); !s) return s.error();
