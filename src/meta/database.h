@@ -170,13 +170,13 @@ class Database {
   // --- garbage collection ---------------------------------------------------------
   // Blobs no manifest of any repository is stored under or references, not pending, that
   // were recorded and last linked before `cutoff`; in digest order after `after`, at most
-  // `limit`. A read: the answer may be stale by the time it is used (doom_blobs re-checks).
+  // `limit`. A read, for a dry run: the answer may be stale by the time it is shown.
   virtual base::Result<std::vector<BlobCandidate>> gc_candidates(TimePoint cutoff, const std::string& after,
                                                                  std::size_t limit) = 0;
-  // In one transaction: of `digests`, those that still qualify as gc_candidates with
-  // `cutoff` lose their row and their links and are marked doomed. Returns them.
-  virtual base::Result<std::vector<DoomedBlob>> doom_blobs(const std::vector<std::string>& digests,
-                                                           TimePoint cutoff) = 0;
+  // In one transaction: the blobs gc_candidates(cutoff, after, limit) would list at that
+  // moment lose their row and their links and are marked doomed. Returns them, in digest order.
+  virtual base::Result<std::vector<DoomedBlob>> doom_blobs(TimePoint cutoff, const std::string& after,
+                                                           std::size_t limit) = 0;
   // Clears the doomed marks of blobs whose files are gone.
   virtual base::Status forget_doomed(const std::vector<std::string>& digests) = 0;
   // Digests marked doomed (a crash came before their files were removed).

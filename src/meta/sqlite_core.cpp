@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "base/log.h"
 #include "meta/sqlite_schema.h"
 
 namespace berth::meta::sqlite {
@@ -139,10 +140,14 @@ Result<std::unique_ptr<Connection>> Connection::open(const std::string& path, Ro
     if (auto s = conn->exec("PRAGMA query_only = ON;"); !s) return std::move(s).error();
     return conn;
   }
+  if (role == Role::checkpointer) return conn;
   // The writer's page cache: up to 32 MiB (SQLite's default is 2 MiB). Garbage collection deletes
   // rows all over large indexes; with the default, a collection of 339,000 blobs read and wrote
   // pages so often that it took 21 s instead of 16.
   if (auto s = conn->exec("PRAGMA cache_size = -32768;"); !s) return std::move(s).error();
+  // Checkpoints let the WAL grow to kCheckpointFrames pages and more; once copied back, the
+  // file is cut to 16 MiB.
+  if (auto s = conn->exec("PRAGMA journal_size_limit = 16777216;"); !s) return std::move(s).error();
   auto mode = conn->prepare("PRAGMA journal_mode = WAL");
   if (!mode) return std::move(mode).error();
   auto row = mode->step();
@@ -191,8 +196,50 @@ Status Connection::exec(const char* sql) {
 
 // --- Core ------------------------------------------------------------------------------
 
+Core::Core(std::unique_ptr<Connection> writer, std::unique_ptr<Connection> checkpointer)
+    : writer_(std::move(writer)), checkpointer_(std::move(checkpointer)) {
+  // Replaces SQLite's automatic checkpoint in the committing thread.
+  sqlite3_wal_hook(writer_->handle(), &Core::on_commit, this);
+  checkpoint_thread_ = std::jthread([this](std::stop_token stop) { checkpoint_when_asked(stop); });
+}
+
+Core::~Core() {
+  checkpoint_thread_.request_stop();
+  checkpoint_thread_.join();
+  sqlite3_wal_hook(writer_->handle(), nullptr, nullptr);
+}
+
+int Core::on_commit(void* core, sqlite3*, const char*, int frames) {
+  if (frames >= kCheckpointFrames) {
+    auto* self = static_cast<Core*>(core);
+    {
+      std::lock_guard lock(self->checkpoint_mu_);
+      self->checkpoint_asked_ = true;
+    }
+    self->checkpoint_wanted_.notify_one();
+  }
+  return SQLITE_OK;
+}
+
+void Core::checkpoint_when_asked(std::stop_token stop) {
+  for (;;) {
+    {
+      std::unique_lock lock(checkpoint_mu_);
+      if (!checkpoint_wanted_.wait(lock, stop, [&] { return checkpoint_asked_; })) return;
+      checkpoint_asked_ = false;
+    }
+    // PASSIVE: copies what no reader still needs; the rest waits for the next request.
+    std::lock_guard running(checkpoint_run_mu_);
+    int rc = sqlite3_wal_checkpoint_v2(checkpointer_->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr,
+                                       nullptr);
+    if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+      BERTH_LOG_WARN("sqlite: checkpoint failed: {}", sqlite3_errstr(rc));
+  }
+}
+
 Status Core::sync() {
   std::lock_guard lock(writer_mu_);
+  std::lock_guard running(checkpoint_run_mu_);
   auto stmt = writer_->prepare("PRAGMA wal_checkpoint(PASSIVE)");
   if (!stmt) return with_context("sync", Status(std::move(stmt).error()));
   auto row = stmt->step();
@@ -240,7 +287,9 @@ Result<std::shared_ptr<Core>> Core::open(const std::string& path, std::span<cons
   auto writer = Connection::open(path, Connection::Role::writer);
   if (!writer) return std::move(writer).error();
   if (auto s = migrate(**writer, migrations); !s) return std::move(s).error();
-  auto core = std::make_shared<Core>(std::move(*writer));
+  auto checkpointer = Connection::open(path, Connection::Role::checkpointer);
+  if (!checkpointer) return std::move(checkpointer).error();
+  auto core = std::make_shared<Core>(std::move(*writer), std::move(*checkpointer));
   for (std::size_t i = 0; i < kReaderCount; ++i) {
     auto reader = Connection::open(path, Connection::Role::reader);
     if (!reader) return std::move(reader).error();

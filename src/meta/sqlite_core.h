@@ -21,6 +21,11 @@
 // Durability: WAL with synchronous=FULL, so a committed transaction survives a crash
 // or power loss (a 201 sent to a client is never forgotten). A write may ask for
 // Sync::relaxed when losing it to a power loss is harmless (see Core::write).
+//
+// Checkpoints: copying the WAL back into the database file is not done by the commit that
+// fills it (SQLite's default) but by a checkpointer thread on a connection of its own, woken
+// when a commit leaves more than kCheckpointFrames in the WAL. Writers and readers go on
+// meanwhile (a PASSIVE checkpoint waits for no one), so no commit pays for a checkpoint.
 #pragma once
 
 #include <sqlite3.h>
@@ -33,8 +38,10 @@
 #include <mutex>
 #include <optional>
 #include <span>
+#include <stop_token>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <type_traits>
 #include <unordered_map>
 #include <utility>
@@ -157,7 +164,7 @@ class Statement {
 // (Core's writer mutex or reader pool) gives it to one thread at a time.
 class Connection {
  public:
-  enum class Role { writer, reader };
+  enum class Role { writer, reader, checkpointer };
 
   static base::Result<std::unique_ptr<Connection>> open(const std::string& path, Role role);
   ~Connection();
@@ -186,6 +193,8 @@ class Connection {
   // Rowid of the last INSERT.
   std::int64_t last_insert_rowid() const { return sqlite3_last_insert_rowid(db_); }
   bool in_transaction() const { return sqlite3_get_autocommit(db_) == 0; }
+  // The SQLite handle, for the hooks Core installs.
+  sqlite3* handle() const { return db_; }
 
  private:
   explicit Connection(sqlite3* db) : db_(db) {}
@@ -246,7 +255,11 @@ class Core {
   static base::Result<std::shared_ptr<Core>> open(const std::string& path,
                                                   std::span<const char* const> migrations);
 
-  explicit Core(std::unique_ptr<Connection> writer) : writer_(std::move(writer)) {}
+  // Takes over the writer; checkpoints run on `checkpointer` from now on.
+  Core(std::unique_ptr<Connection> writer, std::unique_ptr<Connection> checkpointer);
+  Core(const Core&) = delete;
+  Core& operator=(const Core&) = delete;
+  ~Core();
 
   // Runs `fn` on the writer connection inside BEGIN IMMEDIATE ... COMMIT; rolls back
   // if `fn` or the commit fails. Errors get "meta.<what>: " prefixed.
@@ -304,9 +317,20 @@ class Core {
     if (c.in_transaction()) (void)c.run("ROLLBACK");
   }
 
+  // The WAL size (in frames, one per page) past which a commit wakes the checkpointer.
+  static constexpr int kCheckpointFrames = 16384;
+  static int on_commit(void* core, sqlite3* db, const char* schema, int frames);
+  void checkpoint_when_asked(std::stop_token stop);
+
   std::mutex writer_mu_;
   std::unique_ptr<Connection> writer_;
   ReaderPool readers_;
+  std::unique_ptr<Connection> checkpointer_;
+  std::mutex checkpoint_run_mu_;  // held while a checkpoint runs (sync() waits for the checkpointer's)
+  std::mutex checkpoint_mu_;
+  std::condition_variable_any checkpoint_wanted_;
+  bool checkpoint_asked_ = false;
+  std::jthread checkpoint_thread_;  // last: stopped and joined before the connections close
 };
 
 // --- small shared helpers ------------------------------------------------------------

@@ -32,8 +32,8 @@ class SqliteDatabase final : public Database {
   // garbage collection (sqlite_storage.cpp)
   base::Result<std::vector<BlobCandidate>> gc_candidates(TimePoint cutoff, const std::string& after,
                                                          std::size_t limit) override;
-  base::Result<std::vector<DoomedBlob>> doom_blobs(const std::vector<std::string>& digests,
-                                                   TimePoint cutoff) override;
+  base::Result<std::vector<DoomedBlob>> doom_blobs(TimePoint cutoff, const std::string& after,
+                                                   std::size_t limit) override;
   base::Status forget_doomed(const std::vector<std::string>& digests) override;
   base::Result<std::vector<std::string>> doomed_blobs() override;
   base::Result<std::vector<ArtifactRef>> untagged_artifacts(const ArtifactRef& after,

@@ -406,9 +406,17 @@ CREATE TABLE retention_tasks (
 CREATE INDEX retention_tasks_by_execution ON retention_tasks(execution_id, id);
 )sql";
 
+// V9: the by-digest index of repository links covers linked_at, so garbage collection's "linked
+// since the cutoff?" check reads the index alone instead of one table row per link (listing
+// the 339,000 unreferenced blobs of the lifecycle benchmark: 2.9 s before, 1.0 s after).
+constexpr const char* kSchemaV9 = R"sql(
+DROP INDEX repository_blobs_by_digest;
+CREATE INDEX repository_blobs_by_digest ON repository_blobs(digest, linked_at);
+)sql";
+
 // Append new steps; never edit a released one.
-constexpr const char* kMigrations[] = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4,
-                                       kSchemaV5, kSchemaV6, kSchemaV7, kSchemaV8};
+constexpr const char* kMigrations[] = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4, kSchemaV5,
+                                       kSchemaV6, kSchemaV7, kSchemaV8, kSchemaV9};
 
 }  // namespace
 

@@ -260,8 +260,8 @@ Result<std::vector<std::string>> SqliteDatabase::verify_usage() {
 // than the cutoff (?1).
 #define BERTH_SQLITE_COLLECTABLE                                                            \
   "b.created_at < ?1 "                                                                      \
-  "AND NOT EXISTS (SELECT 1 FROM manifests m WHERE m.digest = b.digest) "                   \
   "AND NOT EXISTS (SELECT 1 FROM manifest_references mr WHERE mr.child_digest = b.digest) " \
+  "AND NOT EXISTS (SELECT 1 FROM manifests m WHERE m.digest = b.digest) "                   \
   "AND NOT EXISTS (SELECT 1 FROM pending_blobs p WHERE p.digest = b.digest) "               \
   "AND NOT EXISTS (SELECT 1 FROM repository_blobs rb WHERE rb.digest = b.digest AND rb.linked_at >= ?1) "
 
@@ -297,22 +297,20 @@ std::string json_array(const std::vector<std::string>& digests) {
   return out + "]";
 }
 
-Result<std::vector<DoomedBlob>> SqliteDatabase::doom_blobs(const std::vector<std::string>& digests,
-                                                           TimePoint cutoff) {
-  if (digests.empty()) return std::vector<DoomedBlob>{};
+Result<std::vector<DoomedBlob>> SqliteDatabase::doom_blobs(TimePoint cutoff, const std::string& after,
+                                                           std::size_t limit) {
   return core_->write("doom_blobs", [&](Connection& c) -> Result<std::vector<DoomedBlob>> {
-    // Re-checked here, in the writer's transaction: what was used, pending or linked since the
-    // candidates were read stays.
-    // The batch, in a temporary table of the writer's connection (not in the database file).
+    // Chosen in the writer's transaction: what is used, pending or linked since cannot be
+    // chosen. The batch, in a temporary table of the writer's connection (not in the file).
     if (auto s = c.exec(
             "CREATE TEMP TABLE IF NOT EXISTS gc_batch (digest TEXT PRIMARY KEY, size INTEGER NOT NULL) "
             "WITHOUT ROWID; DELETE FROM gc_batch;");
         !s) {
       return std::move(s).error();
     }
-    if (auto s = c.run("INSERT INTO gc_batch(digest, size) SELECT b.digest, b.size FROM json_each(?2) j "
-                       "CROSS JOIN blobs b ON b.digest = j.value WHERE " BERTH_SQLITE_COLLECTABLE,
-                       to_millis(cutoff), json_array(digests));
+    if (auto s = c.run("INSERT INTO gc_batch(digest, size) SELECT b.digest, b.size FROM blobs b "
+                       "WHERE b.digest > ?2 AND " BERTH_SQLITE_COLLECTABLE "ORDER BY b.digest LIMIT ?3",
+                       to_millis(cutoff), after, static_cast<std::int64_t>(limit));
         !s) {
       return std::move(s).error();
     }
@@ -331,9 +329,10 @@ Result<std::vector<DoomedBlob>> SqliteDatabase::doom_blobs(const std::vector<std
     }
     if (doomed.empty()) return doomed;
     {
+      // The links go, each naming its repository on the way (their cached links are stale).
       auto stmt = c.prepare(
-          "SELECT rb.digest, r.name FROM gc_batch g CROSS JOIN repository_blobs rb ON rb.digest = g.digest "
-          "CROSS JOIN repositories r ON r.id = rb.repository_id");  // CROSS: the batch first, by index
+          "DELETE FROM repository_blobs WHERE digest IN (SELECT digest FROM gc_batch) "
+          "RETURNING digest, (SELECT r.name FROM repositories r WHERE r.id = repository_id)");
       if (!stmt) return std::move(stmt).error();
       for (;;) {
         auto row = stmt->step();
@@ -343,10 +342,8 @@ Result<std::vector<DoomedBlob>> SqliteDatabase::doom_blobs(const std::vector<std
           doomed[it->second].repositories.push_back(stmt->text(1));
       }
     }
-    for (const char* sql : {"DELETE FROM repository_blobs WHERE digest IN (SELECT digest FROM gc_batch)",
-                            "DELETE FROM blobs WHERE digest IN (SELECT digest FROM gc_batch)"}) {
-      if (auto s = c.run(sql); !s) return std::move(s).error();
-    }
+    if (auto s = c.run("DELETE FROM blobs WHERE digest IN (SELECT digest FROM gc_batch)"); !s)
+      return std::move(s).error();
     if (auto s = c.run("INSERT INTO doomed_blobs(digest, created_at) SELECT digest, ?1 FROM gc_batch "
                        "WHERE true ON CONFLICT(digest) DO NOTHING",
                        now_millis());

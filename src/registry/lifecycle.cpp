@@ -16,7 +16,7 @@ using oci::make_error;
 
 namespace {
 
-constexpr std::size_t kGcBatch = 1024;  // blobs doomed per transaction (and then removed)
+constexpr std::size_t kGcBatch = 8192;  // blobs doomed per transaction (and then removed)
 
 oci::Error internal(std::string_view what, const base::Error& error) {
   BERTH_LOG_ERROR("{}: {}", what, error.message);
@@ -186,8 +186,8 @@ Result<GcReport> Registry::collect_garbage(const GcOptions& options) {
   if (!options.dry_run)
     report.uploads_purged = purge_uploads(std::chrono::system_clock::now() - options.upload_max_age);
 
-  // 3. Unreferenced blobs older than the grace period: listed from the metadata in batches,
-  // each re-checked and doomed in one transaction, then their files removed.
+  // 3. Unreferenced blobs older than the grace period: in batches, each chosen and doomed in
+  // one transaction of the metadata, then their files removed.
   const auto cutoff = std::chrono::system_clock::now() - options.grace;
   const unsigned workers = std::clamp(options.workers, 1u, 5u);
   std::string after;
@@ -198,34 +198,30 @@ Result<GcReport> Registry::collect_garbage(const GcOptions& options) {
   };
   for (;;) {
     if (cancelled()) break;
-    auto candidates = meta_.gc_candidates(cutoff, after, kGcBatch);
-    if (!candidates) {
-      (void)finish_removal();
-      return internal("listing unreferenced blobs failed", candidates.error());
-    }
-    if (candidates->empty()) break;
-    after = candidates->back().digest;
     if (options.dry_run) {
+      auto candidates = meta_.gc_candidates(cutoff, after, kGcBatch);
+      if (!candidates) return internal("listing unreferenced blobs failed", candidates.error());
+      if (candidates->empty()) break;
+      after = candidates->back().digest;
       for (const auto& blob : *candidates) {
         ++report.blobs_deleted;
         report.bytes_freed += static_cast<std::uint64_t>(blob.size);
       }
       continue;
     }
-    std::vector<std::string> digests;
-    digests.reserve(candidates->size());
-    for (const auto& blob : *candidates) digests.push_back(blob.digest);
-    auto doomed = meta_.doom_blobs(digests, cutoff);
+    auto doomed = meta_.doom_blobs(cutoff, after, kGcBatch);
     if (!doomed) {
       (void)finish_removal();
       return internal("deleting unreferenced blobs failed", doomed.error());
     }
+    if (doomed->empty()) break;
+    after = doomed->back().digest;
     // Cached links of doomed blobs are stale now.
     invalidate([&] {
       for (const auto& blob : *doomed)
         for (const auto& repository : blob.repositories) links_.erase(link_key(repository, blob.digest));
     });
-    // The files go while the next batch is listed and doomed: the database work and the
+    // The files go while the next batch is chosen and doomed: the database work and the
     // unlinks overlap. A batch's marks are cleared only once its files are gone.
     if (auto s = finish_removal(); !s) return std::move(s).error();
     removal =

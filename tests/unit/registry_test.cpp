@@ -371,9 +371,9 @@ class PausingDatabase : public meta::Database {
                                                                std::size_t n) override {
     return inner_.gc_candidates(c, a, n);
   }
-  base::Result<std::vector<meta::DoomedBlob>> doom_blobs(const std::vector<std::string>& d,
-                                                         meta::TimePoint c) override {
-    return inner_.doom_blobs(d, c);
+  base::Result<std::vector<meta::DoomedBlob>> doom_blobs(meta::TimePoint c, const std::string& a,
+                                                         std::size_t n) override {
+    return inner_.doom_blobs(c, a, n);
   }
   base::Status forget_doomed(const std::vector<std::string>& d) override { return inner_.forget_doomed(d); }
   base::Result<std::vector<std::string>> doomed_blobs() override { return inner_.doomed_blobs(); }
