@@ -2,7 +2,6 @@
 // is stored, pulls of the same thing are counted together, and a burst larger than a
 // batch loses nothing.
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
 #include <chrono>
 #include <filesystem>
@@ -12,6 +11,7 @@
 
 #include "events/activity.h"
 #include "meta/sqlite.h"
+#include "temp_dir.h"
 
 namespace berth::events {
 namespace {
@@ -28,9 +28,8 @@ meta::TimePoint at_seconds(std::int64_t seconds) {
 class ActivityTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string pattern = (fs::temp_directory_path() / "berth-activity-XXXXXX").string();
-    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
+    dir_ = testing_support::make_temp_dir("berth-activity");
+    ASSERT_FALSE(dir_.empty());
     auto opened = meta::open_sqlite((dir_ / "meta.db").string());
     ASSERT_TRUE(opened.ok()) << opened.error().message;
     db_ = std::move(*opened);

@@ -3,7 +3,6 @@
 // database file written by the first released schema.
 #include <gtest/gtest.h>
 #include <sqlite3.h>
-#include <stdlib.h>
 
 #include <algorithm>
 #include <atomic>
@@ -21,6 +20,7 @@
 #include "meta/sqlite.h"
 #include "meta/sqlite_query.h"
 #include "meta/sqlite_schema.h"
+#include "temp_dir.h"
 
 namespace berth::meta {
 namespace {
@@ -95,9 +95,8 @@ Strings names_of(const Listing<T>& listing, Fn name) {
 class MetaIamTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string pattern = (fs::temp_directory_path() / "berth-iam-XXXXXX").string();
-    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
+    dir_ = testing_support::make_temp_dir("berth-iam");
+    ASSERT_FALSE(dir_.empty());
     open();
   }
   void TearDown() override {

@@ -2,7 +2,6 @@
 // scratch schema in a temp dir.
 #include <gtest/gtest.h>
 #include <sqlite3.h>
-#include <stdlib.h>
 
 #include <chrono>
 #include <filesystem>
@@ -10,6 +9,7 @@
 #include <thread>
 
 #include "meta/sqlite_core.h"
+#include "temp_dir.h"
 
 namespace berth::meta::sqlite {
 namespace {
@@ -22,9 +22,8 @@ constexpr const char* kScratchMigrations[] = {kScratchSchema};
 class SqliteCoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string pattern = (fs::temp_directory_path() / "berth-core-XXXXXX").string();
-    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
+    dir_ = testing_support::make_temp_dir("berth-core");
+    ASSERT_FALSE(dir_.empty());
   }
   void TearDown() override { fs::remove_all(dir_); }
 

@@ -1,7 +1,6 @@
 // Tests of meta::Database's promises against the SQLite back end, one temp dir per test.
 #include <gtest/gtest.h>
 #include <sqlite3.h>
-#include <stdlib.h>
 
 #include <algorithm>
 #include <atomic>
@@ -14,6 +13,7 @@
 
 #include "meta/database.h"
 #include "meta/sqlite.h"
+#include "temp_dir.h"
 
 namespace berth::meta {
 namespace {
@@ -41,9 +41,8 @@ ManifestRecord manifest(const std::string& repository, const std::string& seed, 
 class MetaSqliteTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string pattern = (fs::temp_directory_path() / "berth-meta-XXXXXX").string();
-    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
+    dir_ = testing_support::make_temp_dir("berth-meta");
+    ASSERT_FALSE(dir_.empty());
     reopen();
   }
   void TearDown() override {
