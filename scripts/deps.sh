@@ -16,6 +16,8 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # real clients and the reference registry
   skopeo podman buildah docker-registry uidmap wrk hey debootstrap
+  # the portal's browser tests (tests/browser)
+  chromium
   # script tools
   python3 curl jq time
 )

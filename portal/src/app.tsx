@@ -3,8 +3,15 @@
 import { useEffect, useState } from "preact/hooks";
 import { api } from "./api/client";
 import type { CurrentUser } from "./api/types";
+import { Link } from "./components/Link";
+import { AccountPage } from "./pages/account/AccountPage";
+import { UsersPage } from "./pages/admin/UsersPage";
+import { AuditLogPage, JobsPage, ScanningPage, SettingsPage, SystemRobotsPage } from "./pages/admin/SystemPages";
+import { ArtifactPage } from "./pages/artifact/ArtifactPage";
 import { LoginPage } from "./pages/login/LoginPage";
+import { ProjectPage } from "./pages/project/ProjectPage";
 import { ProjectsPage } from "./pages/projects/ProjectsPage";
+import { RepositoryPage } from "./pages/repository/RepositoryPage";
 import { currentPath, match, navigate, usePath } from "./router";
 
 function loginPath(next: string): string {
@@ -15,6 +22,37 @@ function loginPath(next: string): string {
 export function safeNext(search: string): string {
   const next = new URLSearchParams(search).get("next") ?? "/";
   return next.startsWith("/") && !next.startsWith("//") ? next : "/";
+}
+
+const ADMIN_PAGES = [
+  ["/admin/users", "Users"],
+  ["/admin/robots", "Robot accounts"],
+  ["/admin/logs", "Audit log"],
+  ["/admin/scanning", "Scanning"],
+  ["/admin/jobs", "Job queues"],
+  ["/admin/settings", "Settings"],
+] as const;
+
+// The page for a path, or null when there is none.
+function pageFor(path: string, user: CurrentUser) {
+  let m;
+  if (match("/", path) || match("/projects", path)) return <ProjectsPage />;
+  if ((m = match("/projects/:name", path))) return <ProjectPage name={m.name} />;
+  if ((m = match("/projects/:name/:tab", path))) return <ProjectPage name={m.name} tab={m.tab} />;
+  if ((m = match("/projects/:name/repositories/:repo", path))) return <RepositoryPage project={m.name} repository={m.repo} />;
+  if ((m = match("/projects/:name/repositories/:repo/artifacts/:ref", path)))
+    return <ArtifactPage project={m.name} repository={m.repo} reference={m.ref} />;
+  if (match("/account", path)) return <AccountPage user={user} />;
+  if (path.split("?")[0].startsWith("/admin/")) {
+    if (!user.sysadmin_flag) return <p role="alert">Only administrators may open the administration pages.</p>;
+    if (match("/admin/users", path)) return <UsersPage me={user.username} />;
+    if (match("/admin/robots", path)) return <SystemRobotsPage />;
+    if (match("/admin/logs", path)) return <AuditLogPage />;
+    if (match("/admin/scanning", path)) return <ScanningPage />;
+    if (match("/admin/jobs", path)) return <JobsPage />;
+    if (match("/admin/settings", path)) return <SettingsPage />;
+  }
+  return null;
 }
 
 export function App() {
@@ -41,6 +79,11 @@ export function App() {
     if (user === null && !path.startsWith("/login")) navigate(loginPath(path), true);
   }, [user, path]);
 
+  useEffect(() => {
+    const main = document.querySelector<HTMLElement>("main h1");
+    document.title = main?.textContent ? `${main.textContent} · Berth` : "Berth";
+  });
+
   if (user === undefined) return <p class="loading">Loading…</p>;
   if (path.startsWith("/login") || user === null) {
     return (
@@ -54,20 +97,21 @@ export function App() {
     );
   }
 
-  let page;
-  if (match("/", path) || match("/projects", path)) page = <ProjectsPage />;
-  else page = <p role="alert">There is no page at {path}.</p>;
-
+  const page = pageFor(path, user) ?? <p role="alert">There is no page at {path}.</p>;
+  const section = path.split("?")[0];
   return (
     <>
+      <a class="skip" href="#main">Skip to the content</a>
       <header class="top">
-        <a href="/projects" class="brand" onClick={(e) => { e.preventDefault(); navigate("/projects"); }}>Berth</a>
+        <Link href="/projects" class="brand">Berth</Link>
         <nav aria-label="Main">
-          <a href="/projects" onClick={(e) => { e.preventDefault(); navigate("/projects"); }}>Projects</a>
+          <Link href="/projects" current={section === "/" || section.startsWith("/projects")}>Projects</Link>
+          {user.sysadmin_flag && ADMIN_PAGES.map(([href, label]) => (
+            <Link key={href} href={href} current={section === href}>{label}</Link>
+          ))}
         </nav>
         <span class="who">
-          {user.username}
-          {user.sysadmin_flag ? " (admin)" : ""}
+          <Link href="/account" current={section === "/account"}>{user.username}{user.sysadmin_flag ? " (admin)" : ""}</Link>
           <button
             class="secondary"
             onClick={async () => {
@@ -80,7 +124,7 @@ export function App() {
           </button>
         </span>
       </header>
-      <main class="content">{page}</main>
+      <main class="content" id="main" tabIndex={-1}>{page}</main>
     </>
   );
 }

@@ -51,4 +51,18 @@ describe("Client", () => {
     const page = await client.page<{ name: string }>("/api/v2.0/projects?page=1&page_size=1");
     expect(page).toEqual({ items: [{ name: "a" }], total: 10001 });
   });
+
+  it("takes an answer without the session's token as the end of the session", async () => {
+    let expired = 0;
+    let signedIn = true;
+    const client = new Client(async () => respond(200, [], signedIn ? { "X-Harbor-CSRF-Token": "t1" } : {}));
+    client.onUnauthorized = () => expired++;
+    await client.request("GET", "/api/v2.0/projects");
+    signedIn = false; // the server forgot the session: it answers as to anyone
+    const error = (await client.request("GET", "/api/v2.0/projects").catch((e: unknown) => e)) as ApiError;
+    expect(error.status).toBe(401);
+    expect(expired).toBe(1);
+    await client.request("GET", "/api/v2.0/projects"); // signed out now: anonymous answers are normal
+    expect(expired).toBe(1);
+  });
 });

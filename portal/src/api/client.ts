@@ -61,10 +61,22 @@ export class Client {
       throw new ApiError(0, "NETWORK", "Berth cannot be reached; check the connection and try again");
     }
     const token = response.headers.get(CSRF_HEADER);
-    if (token) this.csrf = token;
+    const session = !path.startsWith("/c/");
+    if (token) {
+      this.csrf = token;
+    } else if (this.csrf && session) {
+      // Berth sends the token on every answer to a signed-in request: none means the session
+      // ended (it expired, or the user signed out elsewhere) and this was answered anonymously.
+      this.csrf = null;
+      this.onUnauthorized();
+      throw new ApiError(401, "UNAUTHORIZED", "Your session has ended: sign in again.");
+    }
     if (!response.ok) {
       const error = await errorOf(response);
-      if (response.status === 401 && !path.startsWith("/c/")) this.onUnauthorized();
+      if (response.status === 401 && session) {
+        this.csrf = null;
+        this.onUnauthorized();
+      }
       throw error;
     }
     return response;

@@ -1,0 +1,326 @@
+// The journeys a user makes in the portal, in a real browser against a real `berth serve`, in the
+// order a new customer would make them. Each step saves a screenshot and passes an accessibility
+// check (harness.mjs); later journeys build on what earlier ones created. Run by
+// tests/browser/journeys.sh, which starts the registry and prepares the images.
+import assert from "node:assert/strict";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { adminApi, admin, launchBrowser, look, openPage, signIn, skopeoPull, skopeoPush } from "./harness.mjs";
+
+const project = "team-a";
+const developer = { username: "dana", password: "Dana-Passw0rd", email: "dana@example.test" };
+let browser;
+let robotSecret = "";
+
+before(async () => {
+  browser = await launchBrowser();
+});
+after(async () => {
+  await browser?.close();
+});
+
+// Runs one journey in a fresh page, and fails it on any script error or CSP refusal.
+async function journey(options, body) {
+  const page = await openPage(browser, options);
+  try {
+    await body(page);
+    assert.deepEqual(page.problems, [], "the page logged script errors or CSP refusals");
+  } finally {
+    await page.context().close();
+  }
+}
+
+async function signedInAsAdmin(page) {
+  await signIn(page, admin.username, admin.password);
+  await page.getByRole("heading", { name: "Projects" }).waitFor();
+}
+
+test("a wrong password shows an error and signs no one in", () =>
+  journey({}, async (page) => {
+    await page.goto("/projects");
+    await page.waitForURL(/\/login\?next=%2Fprojects$/);
+    await look(page, "login");
+    await page.getByLabel("User name").fill(admin.username);
+    await page.getByLabel("Password").fill("not-the-password");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await assert.doesNotReject(page.getByRole("alert").getByText("Invalid user name or password.").waitFor());
+    await look(page, "login-wrong-password");
+    assert.match(page.url(), /\/login/);
+  }));
+
+test("the admin signs in and creates a private project", () =>
+  journey({}, async (page) => {
+    await signedInAsAdmin(page);
+    await look(page, "projects-empty");
+    await page.getByRole("button", { name: "New project" }).click();
+    const dialog = page.getByRole("dialog", { name: "New project" });
+    await dialog.getByLabel("Name").fill(project);
+    await dialog.getByLabel("Storage limit in GiB (empty: none)").fill("2");
+    await look(page, "project-new");
+    await dialog.getByRole("button", { name: "Create" }).click();
+    await page.getByRole("heading", { name: project }).waitFor();
+    await page.getByText("Private", { exact: true }).waitFor();
+    const created = await adminApi("GET", `/projects/${project}`);
+    assert.equal(created.metadata.public, "false");
+    const [quota] = await adminApi("GET", `/quotas?reference=project&reference_id=${created.project_id}`);
+    assert.equal(quota.hard.storage, 2 * 1024 ** 3);
+
+    await page.getByRole("link", { name: "Projects", exact: true }).first().click();
+    await page.getByRole("cell", { name: project, exact: true }).waitFor();
+    await look(page, "projects-list");
+  }));
+
+test("the admin creates a user and adds her to the project as a developer", () =>
+  journey({}, async (page) => {
+    await signedInAsAdmin(page);
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Users" }).click();
+    await page.getByRole("button", { name: "New user" }).click();
+    const dialog = page.getByRole("dialog", { name: "New user" });
+    await dialog.getByLabel("User name").fill(developer.username);
+    await dialog.getByLabel("Email").fill(developer.email);
+    await dialog.getByLabel("Password").fill(developer.password);
+    await dialog.getByRole("button", { name: "Create" }).click();
+    await page.getByRole("cell", { name: developer.username, exact: true }).waitFor();
+    await look(page, "admin-users");
+
+    await page.goto(`/projects/${project}/members`);
+    await page.getByRole("button", { name: "Add member" }).click();
+    const add = page.getByRole("dialog", { name: "Add member" });
+    await add.getByLabel("User name").fill(developer.username);
+    await add.getByLabel("Role").selectOption({ label: "Developer" });
+    await look(page, "member-add");
+    await add.getByRole("button", { name: "Add" }).click();
+    await page.getByRole("cell", { name: developer.username, exact: true }).waitFor();
+    await look(page, "members");
+    const members = await adminApi("GET", `/projects/${project}/members?entityname=${developer.username}`);
+    assert.equal(members.length, 1);
+    assert.equal(members[0].role_id, 2);
+  }));
+
+test("a robot account for CI: its secret is shown once, and skopeo pushes with it", () =>
+  journey({}, async (page) => {
+    await signedInAsAdmin(page);
+    await page.goto(`/projects/${project}/robots`);
+    await page.getByRole("button", { name: "New robot account" }).click();
+    const dialog = page.getByRole("dialog", { name: "New robot account" });
+    await dialog.getByLabel("Name", { exact: true }).fill("ci");
+    await dialog.getByLabel("Expires after (days; empty: never)").fill("30");
+    await look(page, "robot-new");
+    await dialog.getByRole("button", { name: "Create" }).click();
+    const secretDialog = page.getByRole("dialog", { name: `Secret of robot$${project}+ci` });
+    robotSecret = (await secretDialog.getByTestId("robot-secret").textContent()) ?? "";
+    assert.ok(robotSecret.length >= 16, `a secret: "${robotSecret}"`);
+    await look(page, "robot-secret");
+    await secretDialog.getByRole("button", { name: "Done" }).click();
+    await page.getByRole("cell", { name: `robot$${project}+ci`, exact: true }).waitFor();
+    assert.equal(await page.getByText(robotSecret).count(), 0, "the secret is gone once the dialog is closed");
+    await look(page, "robots");
+
+    // What CI does with it: push the multi-platform index and a single image.
+    const robot = { username: `robot$${project}+ci`, password: robotSecret };
+    await skopeoPush("index", `${project}/app:1.0`, robot);
+    await skopeoPush("multi", `${project}/app:multi`, robot);
+  }));
+
+test("pushed images appear with their tags, size and platforms", () =>
+  journey({}, async (page) => {
+    await signedInAsAdmin(page);
+    await page.getByRole("link", { name: project }).click();
+    await page.getByRole("link", { name: `${project}/app` }).click();
+    await page.getByRole("heading", { name: `${project}/app` }).waitFor();
+    const index = await adminApi("GET", `/projects/${project}/repositories/app/artifacts/1.0`);
+    const row = page.getByRole("row").filter({ hasText: "1.0" });
+    await row.getByText("linux/amd64, linux/arm64").waitFor();
+    const sizeText = await row.locator("td.num").first().textContent();
+    const kib = index.size / 1024;
+    assert.equal(sizeText, index.size < 1024 ? `${index.size} B` : `${kib < 1024 ? kib.toFixed(1) + " KiB" : (kib / 1024).toFixed(1) + " MiB"}`);
+    await page.getByRole("row").filter({ hasText: "multi" }).waitFor();
+    await look(page, "artifacts");
+
+    await row.getByRole("link").first().click();
+    await page.getByRole("heading", { name: index.digest }).waitFor();
+    await page.getByRole("heading", { name: "Images" }).waitFor();
+    await look(page, "artifact-index");
+  }));
+
+test("an image is scanned on demand and its vulnerabilities read in the table", () =>
+  journey({}, async (page) => {
+    await skopeoPush("rootfs", `${project}/debian:bookworm`);
+    await signedInAsAdmin(page);
+    await page.goto(`/projects/${project}/repositories/debian`);
+    await page.getByRole("row").filter({ hasText: "bookworm" }).getByRole("link").first().click();
+    await page.getByText("Not scanned").waitFor();
+    await page.getByRole("button", { name: "Scan now" }).click();
+    const table = page.getByRole("table", { name: "Vulnerabilities" });
+    await table.waitFor({ timeout: 60_000 });
+    const apt = table.getByRole("row").filter({ hasText: "CVE-2011-3374" }).filter({ has: page.getByRole("cell", { name: "apt", exact: true }) });
+    await apt.getByRole("cell", { name: "Low", exact: true }).waitFor();
+    await look(page, "vulnerabilities");
+
+    const report = await adminApi("GET", `/projects/${project}/repositories/debian/artifacts/bookworm/additions/vulnerabilities`);
+    const total = Object.values(report)[0].vulnerabilities.length;
+    await page.getByRole("status").filter({ hasText: `${total} of ${total}` }).waitFor();
+    await page.getByLabel("Filter").fill("CVE-2011-3374");
+    const matching = Object.values(report)[0].vulnerabilities.filter((v) => v.id === "CVE-2011-3374").length;
+    await page.getByRole("status").filter({ hasText: `${matching} of ${total}` }).waitFor();
+    await look(page, "vulnerabilities-filtered");
+  }));
+
+test("blocking vulnerable images refuses the pull", () =>
+  journey({}, async (page) => {
+    const scratch = mkdtempSync(join(tmpdir(), "berth-pull-"));
+    assert.equal((await skopeoPull(`${project}/debian:bookworm`, join(scratch, "before"))).ok, true, "pulls before the policy");
+    await signedInAsAdmin(page);
+    await page.goto(`/projects/${project}/configuration`);
+    await page.getByLabel("Prevent vulnerable images from being pulled").check();
+    await page.getByLabel("Refuse images with vulnerabilities of this severity or worse").selectOption("low");
+    await look(page, "configuration");
+    await page.getByRole("button", { name: "Save" }).click();
+    await page.getByRole("status").filter({ hasText: "Saved." }).waitFor();
+    const refused = await skopeoPull(`${project}/debian:bookworm`, join(scratch, "after"));
+    assert.equal(refused.ok, false, "the pull is refused");
+    assert.match(refused.output, /vulnerab/i);
+    // An image that was scanned and has no findings still pulls (one never scanned does not, as in Harbor).
+    await adminApi("POST", `/projects/${project}/repositories/app/artifacts/multi/scan`);
+    for (let i = 0; i < 100; i++) {
+      const a = await adminApi("GET", `/projects/${project}/repositories/app/artifacts/multi?with_scan_overview=true`);
+      if (Object.values(a.scan_overview ?? {})[0]?.scan_status === "Success") break;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    const clean = await skopeoPull(`${project}/app:multi`, join(scratch, "clean"));
+    assert.equal(clean.ok, true, `an image without findings still pulls: ${clean.output}`);
+  }));
+
+test("a tag is deleted and the artifact stays", () =>
+  journey({}, async (page) => {
+    await signedInAsAdmin(page);
+    await page.goto(`/projects/${project}/repositories/app`);
+    await page.getByRole("button", { name: "Delete tag multi" }).click();
+    await look(page, "tag-delete");
+    await page.getByRole("dialog", { name: "Delete tag multi?" }).getByRole("button", { name: "Delete" }).click();
+    await page.getByRole("dialog").waitFor({ state: "detached" });
+    await page.getByRole("button", { name: "Delete tag multi" }).waitFor({ state: "detached" });
+    const tags = (await adminApi("GET", `/projects/${project}/repositories/app/artifacts?with_tag=true`)).flatMap((a) => (a.tags ?? []).map((t) => t.name));
+    assert.ok(!tags.includes("multi"), `tags left: ${tags}`);
+    assert.ok(tags.includes("1.0"));
+  }));
+
+test("the admin's pages: audit log, scanning, jobs, settings, system robots", () =>
+  journey({}, async (page) => {
+    await signedInAsAdmin(page);
+    const nav = page.getByRole("navigation", { name: "Main" });
+    await nav.getByRole("link", { name: "Audit log" }).click();
+    await page.getByRole("cell", { name: `${project}/app:multi` }).first().waitFor();
+    await look(page, "admin-audit-log");
+    await page.getByLabel("Operation").selectOption("delete");
+    await page.getByRole("cell", { name: "create", exact: true }).first().waitFor({ state: "detached" });
+    assert.ok((await page.getByRole("cell", { name: "delete", exact: true }).count()) > 0, "the tag's deletion is listed");
+
+    await nav.getByRole("link", { name: "Scanning" }).click();
+    await page.getByRole("heading", { name: "Vulnerability database" }).waitFor();
+    await page.getByRole("cell", { name: /debian/ }).first().waitFor();
+    await look(page, "admin-scanning");
+    await nav.getByRole("link", { name: "Job queues" }).click();
+    await page.getByRole("heading", { name: "Job queues" }).waitFor();
+    await look(page, "admin-jobs");
+    await nav.getByRole("link", { name: "Settings" }).click();
+    await page.getByRole("heading", { name: "Garbage collection" }).waitFor();
+    await look(page, "admin-settings");
+    await nav.getByRole("link", { name: "Robot accounts" }).click();
+    await page.getByRole("heading", { name: "System robot accounts" }).waitFor();
+    await look(page, "admin-robots");
+
+    await page.goto(`/projects/${project}/logs`);
+    await page.getByRole("cell", { name: `${project}/debian:bookworm` }).first().waitFor();
+    await look(page, "project-logs");
+    await page.goto(`/projects/${project}/summary`);
+    await page.getByText("Storage used").waitFor();
+    await look(page, "project-summary");
+  }));
+
+test("the admin logs out and the portal asks for a sign-in again", () =>
+  journey({}, async (page) => {
+    await signedInAsAdmin(page);
+    await page.getByRole("button", { name: "Log out" }).click();
+    await page.getByRole("button", { name: "Sign in" }).waitFor();
+    await page.goto(`/projects/${project}`);
+    await page.waitForURL(/\/login\?next=/);
+    const status = await page.evaluate(async () => (await fetch("/api/v2.0/users/current")).status);
+    assert.equal(status, 401, "the session is gone on the server too");
+  }));
+
+test("a developer sees her project but no administration, and changes her password", () =>
+  journey({}, async (page) => {
+    await signIn(page, developer.username, developer.password);
+    await page.getByRole("cell", { name: project, exact: true }).waitFor();
+    const nav = page.getByRole("navigation", { name: "Main" });
+    assert.equal(await nav.getByRole("link", { name: "Users" }).count(), 0);
+    assert.equal(await nav.getByRole("link", { name: "Audit log" }).count(), 0);
+    await look(page, "developer-projects");
+    await page.goto("/admin/users");
+    await page.getByRole("alert").getByText("Only administrators may open the administration pages.").waitFor();
+
+    await page.getByRole("link", { name: developer.username }).click();
+    await page.getByLabel("Current password").fill("wrong-Passw0rd");
+    await page.getByLabel("New password", { exact: true }).fill("Dana-N3w-Password");
+    await page.getByLabel("New password again").fill("Dana-N3w-Password");
+    await page.getByRole("button", { name: "Change password" }).click();
+    await page.getByRole("alert").waitFor();
+    await look(page, "password-wrong-current");
+    await page.getByLabel("Current password").fill(developer.password);
+    await page.getByRole("button", { name: "Change password" }).click();
+    await page.getByRole("status").filter({ hasText: "Your password was changed." }).waitFor();
+    developer.password = "Dana-N3w-Password";
+    await page.getByRole("button", { name: "Log out" }).click();
+    await signIn(page, developer.username, developer.password);
+    await page.getByRole("cell", { name: project, exact: true }).waitFor();
+  }));
+
+test("an expired session goes to the sign-in and then back to the same page", () =>
+  journey({}, async (page) => {
+    await signedInAsAdmin(page);
+    await page.goto(`/projects/${project}/members`);
+    await page.getByRole("cell", { name: developer.username, exact: true }).waitFor();
+    await page.context().clearCookies(); // what the server's expiry does to the browser
+    await page.getByRole("link", { name: "Repositories" }).click();
+    await page.waitForURL(/\/login\?next=%2Fprojects%2Fteam-a%2Frepositories$/);
+    await look(page, "session-expired");
+    await page.getByLabel("User name").fill(admin.username);
+    await page.getByLabel("Password").fill(admin.password);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.waitForURL(/\/projects\/team-a\/repositories$/);
+    await page.getByRole("link", { name: `${project}/app` }).waitFor();
+  }));
+
+test("a narrow screen in the dark theme is readable without sideways scrolling", () =>
+  journey({ width: 390, height: 844, colorScheme: "dark" }, async (page) => {
+    await signedInAsAdmin(page);
+    for (const path of ["/projects", `/projects/${project}/repositories`, `/projects/${project}/repositories/app`]) {
+      await page.goto(path);
+      await page.locator("main h1").waitFor();
+      await page.waitForLoadState("networkidle");
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      assert.ok(overflow <= 0, `${path} is ${overflow}px wider than the screen`);
+      const background = await page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor);
+      assert.equal(background, "rgb(21, 24, 28)", "the dark theme follows the system setting");
+      await look(page, `narrow-dark${path.replaceAll("/", "-")}`);
+    }
+  }));
+
+test("the keyboard alone reaches and works the project list", () =>
+  journey({}, async (page) => {
+    await signedInAsAdmin(page);
+    await page.keyboard.press("Tab");
+    assert.equal(await page.evaluate(() => document.activeElement?.textContent), "Skip to the content");
+    const focusedOutline = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
+    assert.notEqual(focusedOutline, "none", "focus is visible");
+    // Tab on to the project's link, then Enter opens it.
+    for (let i = 0; i < 40; i++) {
+      await page.keyboard.press("Tab");
+      if ((await page.evaluate(() => document.activeElement?.textContent)) === project) break;
+    }
+    await page.keyboard.press("Enter");
+    await page.getByRole("heading", { name: project }).waitFor();
+  }));
