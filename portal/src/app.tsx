@@ -1,6 +1,6 @@
 // The portal's shell: who is signed in, the header and navigation, and which page shows.
 // A signed-out visitor (or a session that expired) goes to /login and comes back afterwards.
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useLayoutEffect, useState } from "preact/hooks";
 import { api } from "./api/client";
 import type { CurrentUser } from "./api/types";
 import { Link } from "./components/Link";
@@ -33,8 +33,11 @@ const ADMIN_PAGES = [
   ["/admin/settings", "Settings"],
 ] as const;
 
-// The page for a path, or null when there is none.
-function pageFor(path: string, user: CurrentUser) {
+const LOADING = <p class="muted">Loading…</p>;
+
+// The page for a path, or null when there is none. Pages that depend on who the user is wait for
+// `user`; the others render (and fetch) while the user is still being asked for.
+function pageFor(path: string, user: CurrentUser | undefined) {
   let m;
   if (match("/", path) || match("/projects", path)) return <ProjectsPage />;
   if ((m = match("/projects/:name", path))) return <ProjectPage name={m.name} />;
@@ -42,8 +45,9 @@ function pageFor(path: string, user: CurrentUser) {
   if ((m = match("/projects/:name/repositories/:repo", path))) return <RepositoryPage project={m.name} repository={m.repo} />;
   if ((m = match("/projects/:name/repositories/:repo/artifacts/:ref", path)))
     return <ArtifactPage project={m.name} repository={m.repo} reference={m.ref} />;
-  if (match("/account", path)) return <AccountPage user={user} />;
+  if (match("/account", path)) return user ? <AccountPage user={user} /> : LOADING;
   if (path.split("?")[0].startsWith("/admin/")) {
+    if (!user) return LOADING;
     if (!user.sysadmin_flag) return <p role="alert">Only administrators may open the administration pages.</p>;
     if (match("/admin/users", path)) return <UsersPage me={user.username} />;
     if (match("/admin/robots", path)) return <SystemRobotsPage />;
@@ -67,7 +71,7 @@ export function App() {
     }
   }
 
-  useEffect(() => {
+  useLayoutEffect(() => {
     api.onUnauthorized = () => {
       setUser(null);
       navigate(loginPath(currentPath()), true);
@@ -84,8 +88,8 @@ export function App() {
     document.title = main?.textContent ? `${main.textContent} · Berth` : "Berth";
   });
 
-  if (user === undefined) return <p class="loading">Loading…</p>;
   if (path.startsWith("/login") || user === null) {
+    if (user === undefined) return LOADING;
     return (
       <LoginPage
         next={safeNext(window.location.search)}
@@ -106,12 +110,12 @@ export function App() {
         <Link href="/projects" class="brand">Berth</Link>
         <nav aria-label="Main">
           <Link href="/projects" current={section === "/" || section.startsWith("/projects")}>Projects</Link>
-          {user.sysadmin_flag && ADMIN_PAGES.map(([href, label]) => (
+          {user?.sysadmin_flag && ADMIN_PAGES.map(([href, label]) => (
             <Link key={href} href={href} current={section === href}>{label}</Link>
           ))}
         </nav>
         <span class="who">
-          <Link href="/account" current={section === "/account"}>{user.username}{user.sysadmin_flag ? " (admin)" : ""}</Link>
+          {user && <Link href="/account" current={section === "/account"}>{user.username}{user.sysadmin_flag ? " (admin)" : ""}</Link>}
           <button
             class="secondary"
             onClick={async () => {

@@ -1,6 +1,7 @@
 // Loading what a page shows: the latest answer of `load`, its error in words, and reload().
 // A load that a newer one overtook (the user typed on, or left) never overwrites the newer.
-import { useCallback, useEffect, useState } from "preact/hooks";
+// The request starts as soon as the component renders (a layout effect), not a frame later.
+import { useCallback, useLayoutEffect, useState } from "preact/hooks";
 
 export interface Loaded<T> {
   data: T | undefined;
@@ -15,7 +16,7 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[]): Loaded<T> {
   const [loading, setLoading] = useState(true);
   const [generation, setGeneration] = useState(0);
 
-  useEffect(() => {
+  useLayoutEffect(() => {
     let live = true;
     setLoading(true);
     load()

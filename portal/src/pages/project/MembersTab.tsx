@@ -1,7 +1,7 @@
 // A project's members: add a user with a role, change a member's role, remove a member.
 import { useState } from "preact/hooks";
 import { api } from "../../api/client";
-import type { Member, Project } from "../../api/types";
+import type { Member } from "../../api/types";
 import { ConfirmDialog, Dialog } from "../../components/Dialog";
 import { Pager } from "../../components/Pager";
 import { useLoad } from "../../lib/useLoad";
@@ -17,8 +17,8 @@ function RoleSelect(props: { value: number; onChange: (role: number) => void; la
   );
 }
 
-export function MembersTab(props: { project: Project }) {
-  const path = `/api/v2.0/projects/${encodeURIComponent(props.project.name)}/members`;
+export function MembersTab(props: { name: string }) {
+  const path = `/api/v2.0/projects/${encodeURIComponent(props.name)}/members`;
   const [page, setPage] = useState(1);
   const [search, setSearch] = useState("");
   const [adding, setAdding] = useState(false);
@@ -72,7 +72,7 @@ export function MembersTab(props: { project: Project }) {
       {adding && <AddMemberDialog path={path} onClose={(added) => { setAdding(false); if (added) listing.reload(); }} />}
       {removing && (
         <ConfirmDialog title={`Remove ${removing.entity_name}?`} confirm="Remove" error={error}
-          message={`${removing.entity_name} loses access to ${props.project.name} at once.`}
+          message={`${removing.entity_name} loses access to ${props.name} at once.`}
           onClose={() => setRemoving(null)}
           onConfirm={async () => {
             try {

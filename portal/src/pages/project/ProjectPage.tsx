@@ -29,15 +29,16 @@ export function ProjectPage(props: { name: string; tab?: string }) {
   const base = `/projects/${encodeURIComponent(props.name)}`;
   const p = project.data;
 
+  // The tabs that need only the project's name load alongside the project, not after it.
   let body;
-  if (project.error) body = <p class="error" role="alert">{project.error}</p>;
+  if (tab === "repositories") body = <RepositoriesTab name={props.name} />;
+  else if (tab === "members") body = <MembersTab name={props.name} />;
+  else if (tab === "logs") body = <LogsTab name={props.name} />;
+  else if (project.error) body = <p class="error" role="alert">{project.error}</p>;
   else if (!p) body = <p class="muted">Loading…</p>;
   else if (tab === "summary") body = <SummaryTab project={p} />;
-  else if (tab === "repositories") body = <RepositoriesTab project={p} />;
-  else if (tab === "members") body = <MembersTab project={p} />;
   else if (tab === "robots") body = <RobotsTab project={p} />;
   else if (tab === "configuration") body = <ConfigurationTab project={p} onSaved={project.reload} />;
-  else if (tab === "logs") body = <LogsTab project={p} />;
   else body = <p role="alert">This project has no tab "{tab}".</p>;
 
   return (

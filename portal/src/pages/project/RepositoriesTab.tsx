@@ -1,7 +1,7 @@
 // A project's repositories: server-side search and paging, and deleting one (with its artifacts).
 import { useState } from "preact/hooks";
 import { api } from "../../api/client";
-import type { Project, Repository } from "../../api/types";
+import type { Repository } from "../../api/types";
 import { ConfirmDialog } from "../../components/Dialog";
 import { Link } from "../../components/Link";
 import { Pager } from "../../components/Pager";
@@ -14,8 +14,8 @@ export function shortName(project: string, repository: string): string {
   return repository.startsWith(`${project}/`) ? repository.slice(project.length + 1) : repository;
 }
 
-export function RepositoriesTab(props: { project: Project }) {
-  const name = props.project.name;
+export function RepositoriesTab(props: { name: string }) {
+  const name = props.name;
   const [state, setState] = useState<ListingState>({ page: 1, pageSize: 15, search: "", sort: "name" });
   const [deleting, setDeleting] = useState<Repository | null>(null);
   const [deleteError, setDeleteError] = useState("");
