@@ -3,7 +3,7 @@
 // check (harness.mjs); later journeys build on what earlier ones created. Run by
 // tests/browser/journeys.sh, which starts the registry and prepares the images.
 import assert from "node:assert/strict";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
@@ -97,6 +97,29 @@ test("the admin creates a user and adds her to the project as a developer", () =
     const members = await adminApi("GET", `/projects/${project}/members?entityname=${developer.username}`);
     assert.equal(members.length, 1);
     assert.equal(members[0].role_id, 2);
+
+    // A temporary colleague: added, made maintainer, removed; then made admin and deleted.
+    await adminApi("POST", "/users", { username: "temp", email: "temp@example.test", realname: "", password: "Temp-Passw0rd" });
+    await page.getByRole("button", { name: "Add member" }).click();
+    await add.getByLabel("User name").fill("temp");
+    await add.getByRole("button", { name: "Add" }).click();
+    await page.getByLabel("Role of temp").selectOption({ label: "Maintainer" });
+    await page.waitForLoadState("networkidle");
+    assert.equal((await adminApi("GET", `/projects/${project}/members?entityname=temp`))[0].role_id, 4);
+    await page.getByRole("button", { name: "Remove member temp" }).click();
+    await page.getByRole("dialog", { name: "Remove temp?" }).getByRole("button", { name: "Remove" }).click();
+    await page.getByRole("cell", { name: "temp", exact: true }).waitFor({ state: "detached" });
+    assert.equal((await adminApi("GET", `/projects/${project}/members?entityname=temp`)).length, 0);
+
+    await page.goto("/admin/users");
+    await page.getByLabel("Search users").fill("temp");
+    await page.getByRole("button", { name: "Make administrator temp" }).click();
+    await page.getByRole("button", { name: "Revoke administrator from temp" }).waitFor();
+    const temp = (await adminApi("GET", "/users?q=username%3Dtemp"))[0];
+    assert.equal(temp.sysadmin_flag, true);
+    await page.getByRole("button", { name: "Delete user temp" }).click();
+    await page.getByRole("dialog", { name: "Delete user temp?" }).getByRole("button", { name: "Delete" }).click();
+    await page.getByRole("cell", { name: "temp", exact: true }).waitFor({ state: "detached" });
   }));
 
 test("a robot account for CI: its secret is shown once, and skopeo pushes with it", () =>
@@ -122,6 +145,27 @@ test("a robot account for CI: its secret is shown once, and skopeo pushes with i
     const robot = { username: `robot$${project}+ci`, password: robotSecret };
     await skopeoPush("index", `${project}/app:1.0`, robot);
     await skopeoPush("multi", `${project}/app:multi`, robot);
+
+    // A second robot, to refresh, disable and delete without touching CI's.
+    await page.getByRole("button", { name: "New robot account" }).click();
+    await dialog.getByLabel("Name", { exact: true }).fill("spare");
+    await dialog.getByRole("button", { name: "Create" }).click();
+    const spareName = `robot$${project}+spare`;
+    const first = (await page.getByRole("dialog", { name: `Secret of ${spareName}` }).getByTestId("robot-secret").textContent()) ?? "";
+    await page.getByRole("button", { name: "Done" }).click();
+    await page.getByRole("button", { name: `Refresh the secret of ${spareName}` }).click();
+    const refreshedDialog = page.getByRole("dialog", { name: `Secret of ${spareName}` });
+    const second = (await refreshedDialog.getByTestId("robot-secret").textContent()) ?? "";
+    assert.ok(second && second !== first, "a new secret");
+    await refreshedDialog.getByRole("button", { name: "Done" }).click();
+    await assert.rejects(skopeoPush("tiny-000", `${project}/spare:1`, { username: spareName, password: first }), "the old secret no longer works");
+    await skopeoPush("tiny-000", `${project}/spare:1`, { username: spareName, password: second });
+    await page.getByRole("button", { name: `Disable ${spareName}` }).click();
+    await page.getByRole("row").filter({ hasText: spareName }).getByRole("cell", { name: "Disabled", exact: true }).waitFor();
+    await assert.rejects(skopeoPush("tiny-000", `${project}/spare:2`, { username: spareName, password: second }), "a disabled robot is refused");
+    await page.getByRole("button", { name: `Delete ${spareName}` }).click();
+    await page.getByRole("dialog", { name: `Delete ${spareName}?` }).getByRole("button", { name: "Delete" }).click();
+    await page.getByRole("cell", { name: spareName, exact: true }).waitFor({ state: "detached" });
   }));
 
 test("pushed images appear with their tags, size and platforms", () =>
@@ -166,6 +210,17 @@ test("an image is scanned on demand and its vulnerabilities read in the table", 
     const matching = Object.values(report)[0].vulnerabilities.filter((v) => v.id === "CVE-2011-3374").length;
     await page.getByRole("status").filter({ hasText: `${matching} of ${total}` }).waitFor();
     await look(page, "vulnerabilities-filtered");
+
+    await page.getByRole("button", { name: "Generate SBOM" }).click();
+    const cyclonedx = page.getByRole("link", { name: "Download SBOM (CycloneDX)" });
+    await cyclonedx.waitFor({ timeout: 60_000 });
+    const [download] = await Promise.all([page.waitForEvent("download"), cyclonedx.click()]);
+    const sbom = JSON.parse(readFileSync(await download.path(), "utf8"));
+    assert.equal(sbom.bomFormat, "CycloneDX");
+    assert.ok(sbom.components.some((c) => c.name === "apt"), "the SBOM lists apt");
+    const [spdxDownload] = await Promise.all([page.waitForEvent("download"), page.getByRole("link", { name: "Download SBOM (SPDX)" }).click()]);
+    assert.match(JSON.parse(readFileSync(await spdxDownload.path(), "utf8")).spdxVersion, /^SPDX-2/);
+    await look(page, "sbom");
   }));
 
 test("blocking vulnerable images refuses the pull", () =>
@@ -238,6 +293,23 @@ test("the admin's pages: audit log, scanning, jobs, settings, system robots", ()
     await page.goto(`/projects/${project}/summary`);
     await page.getByText("Storage used").waitFor();
     await look(page, "project-summary");
+  }));
+
+test("projects are deleted with a confirmation, and one that holds repositories is refused in words", () =>
+  journey({}, async (page) => {
+    await adminApi("POST", "/projects", { project_name: "scratch", metadata: { public: "false" } });
+    await signedInAsAdmin(page);
+    await page.getByRole("button", { name: `Delete project ${project}` }).click();
+    const refuse = page.getByRole("dialog", { name: `Delete project ${project}?` });
+    await refuse.getByRole("button", { name: "Delete" }).click();
+    await refuse.getByRole("alert").waitFor();
+    await look(page, "project-delete-refused");
+    await refuse.getByRole("button", { name: "Cancel" }).click();
+    await page.getByRole("button", { name: "Delete project scratch" }).click();
+    await page.getByRole("dialog", { name: "Delete project scratch?" }).getByRole("button", { name: "Delete" }).click();
+    await page.getByRole("cell", { name: "scratch", exact: true }).waitFor({ state: "detached" });
+    await assert.rejects(adminApi("GET", "/projects/scratch"), /404/);
+    await adminApi("GET", `/projects/${project}`);
   }));
 
 test("the admin logs out and the portal asks for a sign-in again", () =>
