@@ -1,9 +1,10 @@
 // What the browser journeys share: Debian's chromium through playwright-core, a page that records
 // script errors and CSP refusals, a screenshot and an axe-core accessibility check of every page a
 // journey reaches, the registry's API as the admin (to arrange and to verify), and the clients
-// (skopeo) a user would run. Everything comes from the environment that tests/browser/journeys.sh
+// (skopeo) a user would run, and a Helm chart pushed as helm pushes it. Everything comes from the environment that tests/browser/journeys.sh
 // and tests/clients/with_registry.sh set.
 import { execFile } from "node:child_process";
+import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
@@ -119,6 +120,27 @@ export async function skopeoPush(tag, destination, credentials) {
   const auth = credentials ? ["--dest-creds", `${credentials.username}:${credentials.password}`] : [];
   await run("skopeo", ["copy", "--quiet", "--all", "--dest-tls-verify=false", ...auth, `oci:${layout}:${tag}`,
     `docker://${registry}/${destination}`]);
+}
+
+// Pushes a Helm chart package as `helm push` does: the chart's config and its .tgz as blobs, then
+// an OCI manifest, through the distribution API as the admin.
+export async function pushChart(tgzPath, repository, tag, chart) {
+  const auth = `Basic ${Buffer.from(`${admin.username}:${admin.password}`).toString("base64")}`;
+  const blob = async (bytes, mediaType) => {
+    const digest = `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
+    const response = await fetch(`${baseUrl}/v2/${repository}/blobs/uploads/?digest=${digest}`, {
+      method: "POST", headers: { Authorization: auth, "Content-Type": "application/octet-stream" }, body: bytes,
+    });
+    if (response.status !== 201) throw new Error(`blob upload: ${response.status} ${await response.text()}`);
+    return { mediaType, digest, size: bytes.length };
+  };
+  const config = await blob(Buffer.from(JSON.stringify(chart)), "application/vnd.cncf.helm.config.v1+json");
+  const layer = await blob(readFileSync(tgzPath), "application/vnd.cncf.helm.chart.content.v1.tar+gzip");
+  const manifest = JSON.stringify({ schemaVersion: 2, mediaType: "application/vnd.oci.image.manifest.v1+json", config, layers: [layer] });
+  const response = await fetch(`${baseUrl}/v2/${repository}/manifests/${tag}`, {
+    method: "PUT", headers: { Authorization: auth, "Content-Type": "application/vnd.oci.image.manifest.v1+json" }, body: manifest,
+  });
+  if (response.status !== 201) throw new Error(`manifest: ${response.status} ${await response.text()}`);
 }
 
 // Pulls an image into a scratch layout; resolves with skopeo's exit status and what it printed.

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { adminApi, admin, launchBrowser, look, openPage, signIn, skopeoPull, skopeoPush } from "./harness.mjs";
+import { adminApi, admin, launchBrowser, look, openPage, pushChart, signIn, skopeoPull, skopeoPush } from "./harness.mjs";
 
 const project = "team-a";
 const developer = { username: "dana", password: "Dana-Passw0rd", email: "dana@example.test" };
@@ -260,6 +260,63 @@ test("a tag is deleted and the artifact stays", () =>
     const tags = (await adminApi("GET", `/projects/${project}/repositories/app/artifacts?with_tag=true`)).flatMap((a) => (a.tags ?? []).map((t) => t.name));
     assert.ok(!tags.includes("multi"), `tags left: ${tags}`);
     assert.ok(tags.includes("1.0"));
+  }));
+
+test("a Helm chart shows its README and values", () =>
+  journey({}, async (page) => {
+    await pushChart(process.env.CHART_TGZ, `${project}/charts/hello`, "0.1.0", { name: "hello", version: "0.1.0", apiVersion: "v2" });
+    await signedInAsAdmin(page);
+    await page.goto(`/projects/${project}/repositories`);
+    await page.getByRole("link", { name: `${project}/charts/hello` }).click();
+    const row = page.getByRole("row").filter({ hasText: "0.1.0" });
+    await row.getByRole("cell", { name: "CHART", exact: true }).waitFor();
+    await row.getByRole("link").first().click();
+    await page.getByRole("heading", { name: "README" }).waitFor();
+    await page.getByText("Deploys the hello app.").waitFor();
+    await page.getByRole("heading", { name: "Values" }).waitFor();
+    await page.getByText("replicaCount: 2").waitFor();
+    await look(page, "chart");
+  }));
+
+test("tag policies: an immutable tag cannot be deleted, and a retention dry run deletes nothing", () =>
+  journey({}, async (page) => {
+    await signedInAsAdmin(page);
+    await page.goto(`/projects/${project}/policy`);
+    const immutable = page.getByRole("form", { name: "New immutability rule" });
+    await immutable.getByLabel("Repository pattern").fill("app");
+    await immutable.getByLabel("Tag pattern").fill("1.*");
+    await immutable.getByRole("button", { name: "Add immutability rule" }).click();
+    await page.getByText("immutable: repositories matching app, tags matching 1.*").waitFor();
+
+    const retention = page.getByRole("form", { name: "New retention rule" });
+    await retention.getByLabel("Rule").selectOption("latestPushedK");
+    await retention.getByLabel("Number (#)").fill("1");
+    await retention.getByRole("button", { name: "Add retention rule" }).click();
+    await page.getByText("retain the most recently pushed 1 artifacts: repositories matching **, tags matching ** (untagged too)").waitFor();
+    const before = (await adminApi("GET", `/projects/${project}/repositories/app/artifacts`)).length;
+    await page.getByRole("button", { name: "Dry run" }).click();
+    const runs = page.getByRole("table", { name: "Retention runs" });
+    await runs.getByRole("cell", { name: "Success", exact: true }).waitFor({ timeout: 30_000 });
+    await runs.getByRole("cell", { name: "yes", exact: true }).waitFor();
+    await look(page, "policy");
+    assert.equal((await adminApi("GET", `/projects/${project}/repositories/app/artifacts`)).length, before, "a dry run deletes nothing");
+    const policyId = (await adminApi("GET", `/projects/${project}`)).metadata.retention_id;
+    assert.equal((await adminApi("GET", `/retentions/${policyId}`)).rules[0].params.latestPushedK, 1);
+
+    await page.goto(`/projects/${project}/repositories/app`);
+    await page.getByRole("button", { name: "Delete tag 1.0" }).click();
+    const dialog = page.getByRole("dialog", { name: "Delete tag 1.0?" });
+    await dialog.getByRole("button", { name: "Delete" }).click();
+    await dialog.getByRole("alert").filter({ hasText: /immutable/ }).waitFor();
+    await look(page, "immutable-tag-refused");
+    await dialog.getByRole("button", { name: "Cancel" }).click();
+
+    // Leave the project as the later journeys expect it: no rules.
+    await page.goto(`/projects/${project}/policy`);
+    await page.getByRole("button", { name: /^Delete the immutability rule/ }).click();
+    await page.getByText("No immutability rules.").waitFor();
+    await page.getByRole("button", { name: /^Delete the retention rule/ }).click();
+    await page.getByText("No retention rules.").waitFor();
   }));
 
 test("the admin's pages: audit log, scanning, jobs, settings, system robots", () =>

@@ -1,5 +1,5 @@
 // One project: its name, access and quota, and Harbor's tabs (summary, repositories, members,
-// robot accounts, configuration, logs). The tab is part of the address (/projects/p/members).
+// robot accounts, policy, configuration, logs). The tab is part of the address (/projects/p/members).
 import { api } from "../../api/client";
 import type { Project, ProjectSummary } from "../../api/types";
 import { Link } from "../../components/Link";
@@ -8,6 +8,7 @@ import { useLoad } from "../../lib/useLoad";
 import { ConfigurationTab } from "./ConfigurationTab";
 import { LogsTab } from "./LogsTab";
 import { MembersTab } from "./MembersTab";
+import { PolicyTab } from "./PolicyTab";
 import { RepositoriesTab } from "./RepositoriesTab";
 import { RobotsTab } from "./RobotsTab";
 
@@ -16,6 +17,7 @@ const TABS = [
   ["repositories", "Repositories"],
   ["members", "Members"],
   ["robots", "Robot accounts"],
+  ["policy", "Policy"],
   ["configuration", "Configuration"],
   ["logs", "Logs"],
 ] as const;
@@ -38,6 +40,7 @@ export function ProjectPage(props: { name: string; tab?: string }) {
   else if (!p) body = <p class="muted">Loading…</p>;
   else if (tab === "summary") body = <SummaryTab project={p} />;
   else if (tab === "robots") body = <RobotsTab project={p} />;
+  else if (tab === "policy") body = <PolicyTab project={p} onChanged={project.reload} />;
   else if (tab === "configuration") body = <ConfigurationTab project={p} onSaved={project.reload} />;
   else body = <p role="alert">This project has no tab "{tab}".</p>;
 
