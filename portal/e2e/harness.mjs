@@ -93,6 +93,15 @@ export function pagesChecked() {
   return [...checked];
 }
 
+// Resolves once check() holds (asked every 100 ms, for up to 10 s); else fails saying what.
+export async function eventually(check, what) {
+  for (let i = 0; i < 100; i++) {
+    if (await check()) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`not within 10 s: ${what}`);
+}
+
 export async function signIn(page, username, password) {
   await page.goto("/login");
   await page.getByLabel("User name").fill(username);

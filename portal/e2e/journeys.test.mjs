@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { adminApi, admin, launchBrowser, look, openPage, pushChart, signIn, skopeoPull, skopeoPush } from "./harness.mjs";
+import { adminApi, admin, eventually, launchBrowser, look, openPage, pushChart, signIn, skopeoPull, skopeoPush } from "./harness.mjs";
 
 const project = "team-a";
 const developer = { username: "dana", password: "Dana-Passw0rd", email: "dana@example.test" };
@@ -70,6 +70,17 @@ test("the admin signs in and creates a private project", () =>
     await page.getByRole("link", { name: "Projects", exact: true }).first().click();
     await page.getByRole("cell", { name: project, exact: true }).waitFor();
     await look(page, "projects-list");
+
+    // The API's refusals reach the user in words, not as a blank page.
+    await page.getByRole("button", { name: "New project" }).click();
+    await dialog.getByLabel("Name").fill(project);
+    await dialog.getByRole("button", { name: "Create" }).click();
+    await dialog.getByRole("alert").filter({ hasText: /already exists/ }).waitFor();
+    await look(page, "project-exists");
+    await dialog.getByRole("button", { name: "Cancel" }).click();
+    await page.goto("/projects/no-such-project/repositories");
+    await page.getByRole("alert").filter({ hasText: /not found/i }).waitFor();
+    await page.getByRole("navigation", { name: "Main" }).waitFor();
   }));
 
 test("the admin creates a user and adds her to the project as a developer", () =>
@@ -104,8 +115,7 @@ test("the admin creates a user and adds her to the project as a developer", () =
     await add.getByLabel("User name").fill("temp");
     await add.getByRole("button", { name: "Add" }).click();
     await page.getByLabel("Role of temp").selectOption({ label: "Maintainer" });
-    await page.waitForLoadState("networkidle");
-    assert.equal((await adminApi("GET", `/projects/${project}/members?entityname=temp`))[0].role_id, 4);
+    await eventually(async () => (await adminApi("GET", `/projects/${project}/members?entityname=temp`))[0].role_id === 4, "temp is a maintainer");
     await page.getByRole("button", { name: "Remove member temp" }).click();
     await page.getByRole("dialog", { name: "Remove temp?" }).getByRole("button", { name: "Remove" }).click();
     await page.getByRole("cell", { name: "temp", exact: true }).waitFor({ state: "detached" });
@@ -414,12 +424,12 @@ test("an expired session goes to the sign-in and then back to the same page", ()
     await page.getByRole("cell", { name: developer.username, exact: true }).waitFor();
     await page.context().clearCookies(); // what the server's expiry does to the browser
     await page.getByRole("link", { name: "Repositories" }).click();
-    await page.waitForURL(/\/login\?next=%2Fprojects%2Fteam-a%2Frepositories$/);
+    await page.waitForURL(/\/login\?next=%2Fprojects%2Fteam-a%2Frepositories$/).catch(() => assert.fail(`went to ${page.url()}`));
     await look(page, "session-expired");
     await page.getByLabel("User name").fill(admin.username);
     await page.getByLabel("Password").fill(admin.password);
     await page.getByRole("button", { name: "Sign in" }).click();
-    await page.waitForURL(/\/projects\/team-a\/repositories$/);
+    await page.waitForURL(/\/projects\/team-a\/repositories$/).catch(() => assert.fail(`went to ${page.url()}`));
     await page.getByRole("link", { name: `${project}/app` }).waitFor();
   }));
 

@@ -4,6 +4,7 @@ import { useEffect, useLayoutEffect, useState } from "preact/hooks";
 import { api } from "./api/client";
 import type { CurrentUser } from "./api/types";
 import { Link } from "./components/Link";
+import { PageBoundary } from "./components/PageBoundary";
 import { AccountPage } from "./pages/account/AccountPage";
 import { UsersPage } from "./pages/admin/UsersPage";
 import { AuditLogPage, JobsPage, ScanningPage, SettingsPage, SystemRobotsPage } from "./pages/admin/SystemPages";
@@ -128,7 +129,7 @@ export function App() {
           </button>
         </span>
       </header>
-      <main class="content" id="main" tabIndex={-1}>{page}</main>
+      <main class="content" id="main" tabIndex={-1}><PageBoundary key={section}>{page}</PageBoundary></main>
     </>
   );
 }

@@ -65,4 +65,20 @@ describe("Client", () => {
     await client.request("GET", "/api/v2.0/projects"); // signed out now: anonymous answers are normal
     expect(expired).toBe(1);
   });
+
+  it("does not end a new session for an answer to a request of the old one", async () => {
+    let expired = 0;
+    let release: (r: Response) => void = () => {};
+    const client = new Client(async (path) => {
+      if (path === "/api/v2.0/slow") return new Promise<Response>((resolve) => (release = resolve));
+      return respond(200, [], { "X-Harbor-CSRF-Token": "t2" });
+    });
+    client.onUnauthorized = () => expired++;
+    await client.request("GET", "/api/v2.0/projects");
+    const slow = client.request("GET", "/api/v2.0/slow").catch((e: unknown) => e);
+    await client.login("u", "p"); // a new session while the old request is out
+    release(respond(401, { errors: [{ code: "UNAUTHORIZED", message: "unauthorized" }] }));
+    expect(((await slow) as ApiError).status).toBe(401);
+    expect(expired).toBe(0);
+  });
 });

@@ -38,6 +38,9 @@ export async function errorOf(response: Response): Promise<ApiError> {
 
 export class Client {
   private csrf: string | null = null;
+  // Counts sign-ins and session ends: an answer to a request sent before the latest one says
+  // nothing about the session now, so it never ends it.
+  private generation = 0;
   // Called when the API answers 401 to a request made with a session (it expired).
   onUnauthorized: () => void = () => {};
 
@@ -54,6 +57,7 @@ export class Client {
       headers["Content-Type"] = "application/json";
       payload = JSON.stringify(body);
     }
+    const sentIn = this.generation;
     let response: Response;
     try {
       response = await this.fetcher(path, { method, headers, body: payload, credentials: "same-origin" });
@@ -62,21 +66,22 @@ export class Client {
     }
     const token = response.headers.get(CSRF_HEADER);
     const session = !path.startsWith("/c/");
+    const current = sentIn === this.generation;
+    if (!current) {
+      if (!response.ok) throw await errorOf(response);
+      return response;
+    }
     if (token) {
       this.csrf = token;
     } else if (this.csrf && session) {
       // Berth sends the token on every answer to a signed-in request: none means the session
       // ended (it expired, or the user signed out elsewhere) and this was answered anonymously.
-      this.csrf = null;
-      this.onUnauthorized();
+      this.endSession();
       throw new ApiError(401, "UNAUTHORIZED", "Your session has ended: sign in again.");
     }
     if (!response.ok) {
       const error = await errorOf(response);
-      if (response.status === 401 && session) {
-        this.csrf = null;
-        this.onUnauthorized();
-      }
+      if (response.status === 401 && session) this.endSession();
       throw error;
     }
     return response;
@@ -96,13 +101,21 @@ export class Client {
     return { items, total: Number.isFinite(total) ? total : items.length };
   }
 
+  private endSession(): void {
+    this.csrf = null;
+    this.generation++;
+    this.onUnauthorized();
+  }
+
   async login(principal: string, password: string): Promise<void> {
+    this.generation++;
     await this.request("POST", "/c/login", undefined, new URLSearchParams({ principal, password }));
   }
 
   async logout(): Promise<void> {
     await this.request("POST", "/c/logout");
     this.csrf = null;
+    this.generation++;
   }
 }
 
