@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds Berth and runs every test:
-#   1. build/       RelWithDebInfo: unit tests (ctest -j2), then integration, crash and real-client tests
+#   1. build/       RelWithDebInfo: unit tests (ctest -j2), then integration, crash, real-client and browser tests
 #   2. build-fuzz/  clang + libFuzzer: every fuzz target for 20 s on its corpus (scripts/fuzz.sh)
-#   3. build-asan/  ASan + UBSan at -O1: unit, integration and crash tests (the slow client tests are left out)
+#   3. build-asan/  ASan + UBSan at -O1: unit, integration and crash tests (the slow client and browser tests are left out)
 # Exits non-zero when a build or any test fails. `--no-sanitize` skips step 3 (for a quick local run).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -98,7 +98,7 @@ if ((sanitize)); then
   cmake --build build-asan
 
   run_ctest unit-asan build-asan -L unit -j2 --no-tests=error
-  run_ctest integration-asan build-asan -LE 'unit|client' --no-tests=ignore
+  run_ctest integration-asan build-asan -LE 'unit|client|browser' --no-tests=ignore
 else
   section "sanitizer build skipped (--no-sanitize)"
 fi

@@ -10,6 +10,7 @@
 #include "api/auth/authenticate.h"
 #include "api/oci/routes.h"
 #include "api/operator/operator_api.h"
+#include "api/portal/handler.h"
 #include "api/rest/routes.h"
 #include "api/scanner/adapter.h"
 #include "app/commands.h"
@@ -396,6 +397,8 @@ int serve(const Config& config) {
   router.add("/c/",
              with_allowlist(*management_allowlist, management_denied, api::rest::make_session_handler(rest)));
   router.add("/healthz", health_handler(registry));
+  // Everything else is the portal's (its assets, and index.html for its own routes).
+  router.add("/", with_allowlist(*management_allowlist, management_denied, api::portal::make_handler()));
   if (config.scanner_adapter_enabled) {
     // Harbor's pluggable scanner API: Berth as a scanner Harbor can register.
     api::scanner::Options adapter;

@@ -65,6 +65,10 @@ struct Response {
   std::shared_ptr<const void> held_until_sent;
 };
 
+// True if the request's If-None-Match names `etag` (quoted, as sent in ETag) or "*":
+// the client's copy is current and gets 304.
+bool matches_if_none_match(const Request& request, std::string_view etag);
+
 // Percent-decodes `text`. Returns nullopt on a malformed escape.
 std::optional<std::string> percent_decode(std::string_view text);
 

@@ -261,8 +261,8 @@ class Database {
   // Deletes the repository with its manifests, tags and blob links (blobs stay for
   // gc). Errors: not_found.
   virtual base::Status delete_repository(const std::string& repository) = 0;
-  // Manifests of a repository with their tags, accessories left out (as Harbor lists them;
-  // they are listed with their subject). Fields: digest (exact), media_type,
+  // Manifests of a repository with their tags, as Harbor lists them: accessories left out
+  // (they are listed with their subject), and an index's images too unless they have a tag. Fields: digest (exact), media_type,
   // artifact_type (exact/fuzzy), tags (exact: a tag name, "*" = tagged, "nil" = untagged;
   // fuzzy on tag names), push_time (range, unix seconds). Sort: push_time (default
   // -push_time), pull_time, size. Errors: not_found if the repository is unknown.

@@ -220,8 +220,15 @@ Result<Listing<ArtifactRecord>> SqliteDatabase::list_artifacts(const std::string
     auto repo = find_repository(c, repository);
     if (!repo) return std::move(repo).error();
     if (!*repo) return base::make_error(Errc::not_found, "repository " + repository + " not found");
-    ListingSql sql{BERTH_SQLITE_ARTIFACT_COLUMNS, "manifests m JOIN repositories r ON r.id = m.repository_id",
-                   SqlFragment{"m.repository_id = ? AND m.accessory_of IS NULL", {SqlValue(**repo)}}};
+    // As Harbor lists them: no accessories, and an index's images only when they have a tag
+    // of their own (the index shows the others as its platforms).
+    ListingSql sql{
+        BERTH_SQLITE_ARTIFACT_COLUMNS, "manifests m JOIN repositories r ON r.id = m.repository_id",
+        SqlFragment{"m.repository_id = ? AND m.accessory_of IS NULL AND (NOT EXISTS (SELECT 1 FROM "
+                    "manifest_references mr WHERE mr.child_digest = m.digest AND mr.repository_id = "
+                    "m.repository_id AND mr.kind = 'manifest') OR EXISTS (SELECT 1 FROM tags t WHERE "
+                    "t.repository_id = m.repository_id AND t.digest = m.digest))",
+                    {SqlValue(**repo)}}};
     auto listing = run_listing<ArtifactRecord>(c, sql, query, artifact_schema(), artifact_from_row);
     if (!listing) return listing;
     for (auto& artifact : listing->items) {

@@ -254,8 +254,14 @@ TEST_F(ArtifactModelTest, CopyTakesChildrenAndAccessoriesAcrossProjects) {
   ASSERT_EQ(copied_index.at("accessories").as_array().size(), 1u) << json::serialize(copied_index);
   EXPECT_EQ(text_of(copied_index.at("accessories").as_array()[0], "digest"), signature.digest);
   EXPECT_EQ(copied_index.at("references").as_array().size(), 2u);
-  // The index and its two images; the signature is an accessory, not listed.
-  EXPECT_EQ(artifacts(target).size(), 3u);
+  // Listed as Harbor lists it: the index alone (its untagged images are its platforms, the
+  // signature an accessory); an image that gets a tag of its own is listed too.
+  EXPECT_EQ(digests_of(artifacts(target)), std::vector<std::string>{index_digest});
+  Response tagged = client().post(artifact_api_path(target, amd.digest) + "/tags", R"({"name":"amd"})",
+                                  {{"Content-Type", "application/json"}});
+  ASSERT_EQ(tagged.status, 201) << tagged;
+  EXPECT_EQ(artifacts(target).size(), 2u);
+  EXPECT_EQ(artifacts(target, "?q=tags%3Dnil").size(), 0u) << "untagged images of an index are not listed";
   // The source is untouched.
   EXPECT_EQ(client().get(manifest_path(source, "multi"), {{"Accept", kAcceptAnyManifest}}).status, 200);
 

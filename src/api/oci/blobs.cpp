@@ -33,7 +33,7 @@ Awaitable get_blob(Context& context, http::Exchange& exchange, const Route& rout
 
   http::Response response;
   set_blob_headers(response, *info);
-  if (matches_if_none_match(exchange.request(), *response.headers.get("ETag"))) {
+  if (http::matches_if_none_match(exchange.request(), *response.headers.get("ETag"))) {
     response.status = 304;
     co_return response;
   }

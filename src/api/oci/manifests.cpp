@@ -93,7 +93,7 @@ Awaitable get_manifest(Context& context, http::Exchange& exchange, const Route& 
     if (refusal) co_return policy_violation(*refusal);
   }
   http::Response response = manifest_response(*content, head);
-  if (matches_if_none_match(exchange.request(), *response.headers.get("ETag"))) {
+  if (http::matches_if_none_match(exchange.request(), *response.headers.get("ETag"))) {
     response.status = 304;
     response.body.clear();
     response.content_length_override.reset();

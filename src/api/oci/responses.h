@@ -19,10 +19,6 @@ http::Response error_response(berth::oci::ErrorCode code, std::string message, s
 // 405 with the spec's UNSUPPORTED code, as distribution answers a method a route lacks.
 http::Response method_not_allowed(std::string message);
 
-// True if the request's If-None-Match names `etag` (quoted, as sent in ETag) or "*":
-// the client's copy is current and gets 304.
-bool matches_if_none_match(const http::Request& request, std::string_view etag);
-
 // A response with no body and the given status.
 http::Response empty_response(int status);
 
