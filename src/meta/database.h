@@ -262,10 +262,10 @@ class Database {
   // gc). Errors: not_found.
   virtual base::Status delete_repository(const std::string& repository) = 0;
   // Manifests of a repository with their tags, as Harbor lists them: accessories left out
-  // (they are listed with their subject), and an index's images too unless they have a tag. Fields: digest (exact), media_type,
-  // artifact_type (exact/fuzzy), tags (exact: a tag name, "*" = tagged, "nil" = untagged;
-  // fuzzy on tag names), push_time (range, unix seconds). Sort: push_time (default
-  // -push_time), pull_time, size. Errors: not_found if the repository is unknown.
+  // (they are listed with their subject), and an index's images too unless they have a tag. Fields: digest
+  // (exact), media_type, artifact_type (exact/fuzzy), tags (exact: a tag name, "*" = tagged, "nil" =
+  // untagged; fuzzy on tag names), push_time (range, unix seconds). Sort: push_time (default -push_time),
+  // pull_time, size. Errors: not_found if the repository is unknown.
   virtual base::Result<Listing<ArtifactRecord>> list_artifacts(const std::string& repository,
                                                                const ListQuery& query) = 0;
   // The artifacts tag retention weighs in a repository: its manifests that are neither an

@@ -31,7 +31,8 @@ TEST_F(PortalTest, TheRootServesTheApplicationToAnyone) {
   EXPECT_EQ(r.header("X-Content-Type-Options"), "nosniff");
   EXPECT_EQ(r.header("X-Frame-Options"), "DENY");
   EXPECT_NE(r.header("Content-Security-Policy").find("script-src 'self';"), std::string::npos);
-  EXPECT_EQ(r.header("Content-Security-Policy").find("unsafe"), std::string::npos) << "no inline script or eval";
+  EXPECT_EQ(r.header("Content-Security-Policy").find("unsafe"), std::string::npos)
+      << "no inline script or eval";
   EXPECT_EQ(r.body.find("<script>"), std::string::npos) << "no inline script in index.html";
   EXPECT_NE(r.body.find("<div id=\"app\">"), std::string::npos) << r;
   auto assets = linked_assets(r.body);
