@@ -133,6 +133,23 @@ start_server() {
   exit 1
 }
 
+# serve_data DATA LOG: starts berth on a free port over an existing data directory (filled by a
+# benchmark), logging to LOG; sets ADDR and SERVER_PID once it answers /healthz.
+serve_data() {
+  ADDR="127.0.0.1:$(free_port)"
+  BERTH_ADMIN_PASSWORD="$BENCH_PASSWORD" "$berth_bin" serve --listen "$ADDR" --data "$1" --log-level warn \
+    </dev/null >"$2" 2>&1 &
+  SERVER_PID=$!
+  pids+=("$SERVER_PID")
+  for _ in $(seq 100); do
+    curl -fsS -o /dev/null --max-time 1 "http://$ADDR/healthz" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  echo "bench: berth did not start on $1; its log:" >&2
+  cat "$2" >&2
+  exit 1
+}
+
 stop_server() {
   kill -TERM "$1" 2>/dev/null || true
   wait "$1" 2>/dev/null || true

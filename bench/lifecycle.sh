@@ -37,15 +37,7 @@ grep 'finished' "$work/gc.log" >&2
 { "$berth_bin" fsck --data "$gc_data" || true; } | tail -1 >&2
 
 note "retention dry run"
-ADDR="127.0.0.1:$(free_port)"
-BERTH_ADMIN_PASSWORD="$BENCH_PASSWORD" "$berth_bin" serve --listen "$ADDR" --data "$gc_data" --log-level warn \
-  </dev/null >"$work/retention.log" 2>&1 &
-SERVER_PID=$!
-pids+=("$SERVER_PID")
-for _ in $(seq 100); do
-  curl -fsS -o /dev/null --max-time 1 "http://$ADDR/healthz" 2>/dev/null && break
-  sleep 0.1
-done
+serve_data "$gc_data" "$work/retention.log"
 read -r retention_seconds retention_tasks retention_doomed \
   <<<"$(python3 "$repo_root/bench/retention_dry_run.py" "$ADDR" "$BENCH_PASSWORD" bench)"
 stop_server "$SERVER_PID"

@@ -20,15 +20,7 @@ data="$work/portal-data"
 BERTH_ADMIN_PASSWORD="$BENCH_PASSWORD" "$berth_bin" admin project create bench --data "$data" >/dev/null
 python3 "$repo_root/bench/lifecycle_fill.py" "$data" "$artifacts" "$repos" 3 0 >&2
 
-ADDR="127.0.0.1:$(free_port)"
-BERTH_ADMIN_PASSWORD="$BENCH_PASSWORD" "$berth_bin" serve --listen "$ADDR" --data "$data" --log-level warn \
-  </dev/null >"$work/portal.log" 2>&1 &
-SERVER_PID=$!
-pids+=("$SERVER_PID")
-for _ in $(seq 100); do
-  curl -fsS -o /dev/null --max-time 1 "http://$ADDR/healthz" 2>/dev/null && break
-  sleep 0.1
-done
+serve_data "$data" "$work/portal.log"
 repository=$(curl -fsS -u "admin:$BENCH_PASSWORD" "http://$ADDR/api/v2.0/projects/bench/repositories?page=1&page_size=1" |
   jq -r '.[0].name | sub("^bench/"; "")')
 

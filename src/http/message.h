@@ -65,6 +65,10 @@ struct Response {
   std::shared_ptr<const void> held_until_sent;
 };
 
+// The items of a comma-separated header value ("a, b;q=0, c"), each without the spaces around
+// it; empty items are left out.
+std::vector<std::string_view> header_list_items(std::string_view value);
+
 // True if the request's If-None-Match names `etag` (quoted, as sent in ETag) or "*":
 // the client's copy is current and gets 304.
 bool matches_if_none_match(const Request& request, std::string_view etag);

@@ -77,5 +77,12 @@ TEST(HttpRequest, QueryParamWithMalformedEscapeIsAbsent) {
   EXPECT_EQ(request.query_param("digest"), "x");
 }
 
+TEST(HttpHeaderList, SplitsOnCommasAndTrimsSpaces) {
+  EXPECT_EQ(header_list_items(" gzip;q=0 , br,,  * "),
+            (std::vector<std::string_view>{"gzip;q=0", "br", "*"}));
+  EXPECT_TRUE(header_list_items("").empty());
+  EXPECT_TRUE(header_list_items(" , ").empty());
+}
+
 }  // namespace
 }  // namespace berth::http

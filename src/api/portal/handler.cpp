@@ -27,12 +27,7 @@ const Asset* find_asset(std::string_view path) {
 bool accepts_gzip(const http::Request& request) {
   auto header = request.headers.get("Accept-Encoding");
   if (!header) return false;
-  std::string_view rest = *header;
-  while (!rest.empty()) {
-    auto comma = rest.find(',');
-    std::string_view item = rest.substr(0, comma);
-    rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
-    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+  for (std::string_view item : http::header_list_items(*header)) {
     auto semicolon = item.find(';');
     std::string_view coding = item.substr(0, semicolon);
     while (!coding.empty() && coding.back() == ' ') coding.remove_suffix(1);

@@ -5,6 +5,7 @@ import { useState } from "preact/hooks";
 import { api } from "../../api/client";
 import { ScheduleForm } from "../../components/ScheduleForm";
 import { humanSize } from "../../lib/listing";
+import { useAction } from "../../lib/useAction";
 import { useLoad } from "../../lib/useLoad";
 import { RobotAccounts } from "../robots/RobotAccounts";
 import { AuditLogTable } from "./AuditLogTable";
@@ -125,11 +126,9 @@ interface Queue {
 
 export function JobsPage() {
   const queues = useLoad(() => api.json<Queue[]>("GET", "/api/v2.0/jobservice/queues"), []);
-  const [error, setError] = useState("");
+  const { error, act: change } = useAction(queues.reload);
   const act = (queue: string, action: string) =>
-    api.request("PUT", `/api/v2.0/jobservice/queues/${encodeURIComponent(queue)}`, { action })
-      .then(() => { setError(""); queues.reload(); })
-      .catch((e: Error) => setError(e.message));
+    change(() => api.request("PUT", `/api/v2.0/jobservice/queues/${encodeURIComponent(queue)}`, { action }));
   return (
     <section>
       <header class="page-head"><h1>Job queues</h1><button class="secondary" onClick={queues.reload}>Refresh</button></header>

@@ -2,8 +2,10 @@
 import { useState } from "preact/hooks";
 import { api } from "../../api/client";
 import type { User } from "../../api/types";
-import { ConfirmDialog, Dialog } from "../../components/Dialog";
+import { ConfirmDialog, Dialog, FormActions } from "../../components/Dialog";
+import { SearchBox } from "../../components/Listing";
 import { Pager } from "../../components/Pager";
+import { useAction } from "../../lib/useAction";
 import { useLoad } from "../../lib/useLoad";
 
 export function UsersPage(props: { me: string }) {
@@ -12,24 +14,13 @@ export function UsersPage(props: { me: string }) {
   const [creating, setCreating] = useState(false);
   const [resetting, setResetting] = useState<User | null>(null);
   const [deleting, setDeleting] = useState<User | null>(null);
-  const [error, setError] = useState("");
   const listing = useLoad(() => {
     const q = new URLSearchParams({ page: String(page), page_size: "15", sort: "username" });
     if (search.trim()) q.set("q", `username=~${search.trim()}`);
     return api.page<User>(`/api/v2.0/users?${q}`);
   }, [page, search]);
 
-  async function act(action: () => Promise<unknown>) {
-    setError("");
-    try {
-      await action();
-      listing.reload();
-      return true;
-    } catch (e) {
-      setError((e as Error).message);
-      return false;
-    }
-  }
+  const { error, act } = useAction(listing.reload);
 
   const users = listing.data?.items ?? [];
   return (
@@ -39,8 +30,7 @@ export function UsersPage(props: { me: string }) {
         <button onClick={() => setCreating(true)}>New user</button>
       </header>
       <div class="toolbar">
-        <input type="search" aria-label="Search users" placeholder="Search users" value={search}
-          onInput={(e) => { setSearch((e.target as HTMLInputElement).value); setPage(1); }} />
+        <SearchBox label="Search users" value={search} onSearch={(text) => { setSearch(text); setPage(1); }} />
       </div>
       {(listing.error || error) && <p class="error" role="alert">{listing.error || error}</p>}
       <div class="table-wrap">
@@ -74,10 +64,14 @@ export function UsersPage(props: { me: string }) {
       {creating && <NewUserDialog onClose={(created) => { setCreating(false); if (created) listing.reload(); }} />}
       {resetting && <ResetPasswordDialog user={resetting} onClose={() => setResetting(null)} />}
       {deleting && (
-        <ConfirmDialog title={`Delete user ${deleting.username}?`} confirm="Delete" error={error}
+        <ConfirmDialog title={`Delete user ${deleting.username}?`} confirm="Delete"
           message="The user can no longer sign in and leaves every project."
           onClose={() => setDeleting(null)}
-          onConfirm={() => void act(() => api.request("DELETE", `/api/v2.0/users/${deleting.user_id}`)).then((ok) => ok && setDeleting(null))} />
+          onConfirm={async () => {
+            await api.request("DELETE", `/api/v2.0/users/${deleting.user_id}`);
+            setDeleting(null);
+            listing.reload();
+          }} />
       )}
     </section>
   );
@@ -109,11 +103,7 @@ function NewUserDialog(props: { onClose: (created: boolean) => void }) {
         {field("realname", "Full name")}
         {field("password", "Password", "password", "new-password")}
         <p class="muted">At least 8 characters with an upper-case letter, a lower-case letter and a digit.</p>
-        {error && <p class="error" role="alert">{error}</p>}
-        <div class="actions">
-          <button type="button" class="secondary" onClick={() => props.onClose(false)}>Cancel</button>
-          <button type="submit">Create</button>
-        </div>
+        <FormActions submit="Create" error={error} onCancel={() => props.onClose(false)} />
       </form>
     </Dialog>
   );
@@ -134,11 +124,7 @@ function ResetPasswordDialog(props: { user: User; onClose: () => void }) {
         }
       }}>
         <label>New password<input required type="password" autocomplete="new-password" value={password} onInput={(e) => setPassword((e.target as HTMLInputElement).value)} /></label>
-        {error && <p class="error" role="alert">{error}</p>}
-        <div class="actions">
-          <button type="button" class="secondary" onClick={props.onClose}>Cancel</button>
-          <button type="submit">Set password</button>
-        </div>
+        <FormActions submit="Set password" error={error} onCancel={props.onClose} />
       </form>
     </Dialog>
   );

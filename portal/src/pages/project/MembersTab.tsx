@@ -2,14 +2,16 @@
 import { useState } from "preact/hooks";
 import { api } from "../../api/client";
 import type { Member } from "../../api/types";
-import { ConfirmDialog, Dialog } from "../../components/Dialog";
+import { ConfirmDialog, Dialog, FormActions } from "../../components/Dialog";
+import { SearchBox } from "../../components/Listing";
 import { Pager } from "../../components/Pager";
+import { useAction } from "../../lib/useAction";
 import { useLoad } from "../../lib/useLoad";
 import { ROLES } from "../projects/ProjectsPage";
 
 const ROLE_ORDER = [1, 4, 2, 3, 5];
 
-function RoleSelect(props: { value: number; onChange: (role: number) => void; label: string }) {
+function RoleSelect(props: { value: number; onChange: (role: number) => void; label?: string }) {
   return (
     <select aria-label={props.label} value={String(props.value)} onChange={(e) => props.onChange(Number((e.target as HTMLSelectElement).value))}>
       {ROLE_ORDER.map((id) => <option key={id} value={String(id)}>{ROLES[id]}</option>)}
@@ -23,29 +25,19 @@ export function MembersTab(props: { name: string }) {
   const [search, setSearch] = useState("");
   const [adding, setAdding] = useState(false);
   const [removing, setRemoving] = useState<Member | null>(null);
-  const [error, setError] = useState("");
   const listing = useLoad(() => {
     const q = new URLSearchParams({ page: String(page), page_size: "15" });
     if (search.trim()) q.set("entityname", search.trim());
     return api.page<Member>(`${path}?${q}`);
   }, [path, page, search]);
 
-  async function changeRole(member: Member, role: number) {
-    try {
-      setError("");
-      await api.request("PUT", `${path}/${member.id}`, { role_id: role });
-      listing.reload();
-    } catch (e) {
-      setError((e as Error).message);
-    }
-  }
+  const { error, act } = useAction(listing.reload);
 
   const members = listing.data?.items ?? [];
   return (
     <div>
       <div class="toolbar">
-        <input type="search" aria-label="Search members" placeholder="Search members" value={search}
-          onInput={(e) => { setSearch((e.target as HTMLInputElement).value); setPage(1); }} />
+        <SearchBox label="Search members" value={search} onSearch={(text) => { setSearch(text); setPage(1); }} />
         <button onClick={() => setAdding(true)}>Add member</button>
       </div>
       {(listing.error || error) && <p class="error" role="alert">{listing.error || error}</p>}
@@ -59,9 +51,9 @@ export function MembersTab(props: { name: string }) {
               <tr key={m.id}>
                 <td>{m.entity_name}</td>
                 <td>{m.entity_type === "g" ? "Group" : "User"}</td>
-                <td><RoleSelect label={`Role of ${m.entity_name}`} value={m.role_id} onChange={(role) => void changeRole(m, role)} /></td>
+                <td><RoleSelect label={`Role of ${m.entity_name}`} value={m.role_id} onChange={(role) => void act(() => api.request("PUT", `${path}/${m.id}`, { role_id: role }))} /></td>
                 <td>
-                  <button class="danger small" aria-label={`Remove member ${m.entity_name}`} onClick={() => { setError(""); setRemoving(m); }}>Remove</button>
+                  <button class="danger small" aria-label={`Remove member ${m.entity_name}`} onClick={() => setRemoving(m)}>Remove</button>
                 </td>
               </tr>
             ))}
@@ -71,17 +63,13 @@ export function MembersTab(props: { name: string }) {
       <Pager total={listing.data?.total ?? 0} page={page} pageSize={15} onPage={setPage} />
       {adding && <AddMemberDialog path={path} onClose={(added) => { setAdding(false); if (added) listing.reload(); }} />}
       {removing && (
-        <ConfirmDialog title={`Remove ${removing.entity_name}?`} confirm="Remove" error={error}
+        <ConfirmDialog title={`Remove ${removing.entity_name}?`} confirm="Remove"
           message={`${removing.entity_name} loses access to ${props.name} at once.`}
           onClose={() => setRemoving(null)}
           onConfirm={async () => {
-            try {
-              await api.request("DELETE", `${path}/${removing.id}`);
-              setRemoving(null);
-              listing.reload();
-            } catch (e) {
-              setError((e as Error).message);
-            }
+            await api.request("DELETE", `${path}/${removing.id}`);
+            setRemoving(null);
+            listing.reload();
           }} />
       )}
     </div>
@@ -109,15 +97,9 @@ function AddMemberDialog(props: { path: string; onClose: (added: boolean) => voi
         </label>
         <label>
           Role
-          <select value={String(role)} onChange={(e) => setRole(Number((e.target as HTMLSelectElement).value))}>
-            {ROLE_ORDER.map((id) => <option key={id} value={String(id)}>{ROLES[id]}</option>)}
-          </select>
+          <RoleSelect value={role} onChange={setRole} />
         </label>
-        {error && <p class="error" role="alert">{error}</p>}
-        <div class="actions">
-          <button type="button" class="secondary" onClick={() => props.onClose(false)}>Cancel</button>
-          <button type="submit">Add</button>
-        </div>
+        <FormActions submit="Add" error={error} onCancel={() => props.onClose(false)} />
       </form>
     </Dialog>
   );

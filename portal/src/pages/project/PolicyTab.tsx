@@ -4,6 +4,7 @@ import { useState } from "preact/hooks";
 import { api } from "../../api/client";
 import type { Project } from "../../api/types";
 import { describeRule, immutabilityRule, retentionRule, RETENTION_TEMPLATES, type PatternChoice, type PolicyRule } from "../../lib/policies";
+import { useAction } from "../../lib/useAction";
 import { useLoad } from "../../lib/useLoad";
 
 function Patterns(props: { value: PatternChoice; onChange: (v: PatternChoice) => void }) {
@@ -47,8 +48,7 @@ function ImmutabilityRules(props: { project: string }) {
   const path = `/api/v2.0/projects/${encodeURIComponent(props.project)}/immutabletagrules`;
   const rules = useLoad(() => api.json<PolicyRule[]>("GET", `${path}?page=1&page_size=15`), [path]);
   const [choice, setChoice] = useState(NO_PATTERNS);
-  const [error, setError] = useState("");
-  const act = (run: () => Promise<unknown>) => run().then(() => { setError(""); rules.reload(); }).catch((e: Error) => setError(e.message));
+  const { error, act } = useAction(rules.reload);
   return (
     <div>
       <p class="muted">A tag a rule selects cannot be pushed again to another artifact, moved or deleted.</p>
@@ -66,7 +66,7 @@ function ImmutabilityRules(props: { project: string }) {
         ))}
       </ul>
       {rules.data?.length === 0 && <p class="muted">No immutability rules.</p>}
-      <form aria-label="New immutability rule" onSubmit={(e) => { e.preventDefault(); act(() => api.request("POST", path, immutabilityRule(choice))).then(() => setChoice(NO_PATTERNS)); }}>
+      <form aria-label="New immutability rule" onSubmit={(e) => { e.preventDefault(); void act(() => api.request("POST", path, immutabilityRule(choice))).then((ok) => ok && setChoice(NO_PATTERNS)); }}>
         <Patterns value={choice} onChange={setChoice} />
         <button type="submit">Add immutability rule</button>
       </form>

@@ -2,10 +2,11 @@
 import { useState } from "preact/hooks";
 import { api, ApiError } from "../../api/client";
 import type { Project } from "../../api/types";
-import { ConfirmDialog, Dialog } from "../../components/Dialog";
+import { ConfirmDialog, Dialog, FormActions } from "../../components/Dialog";
 import { Link } from "../../components/Link";
+import { SearchBox, SortHeader } from "../../components/Listing";
 import { Pager } from "../../components/Pager";
-import { humanSize, listingQuery, nextSort, type ListingState } from "../../lib/listing";
+import { humanSize, listingQuery, type ListingState } from "../../lib/listing";
 import { useLoad } from "../../lib/useLoad";
 import { navigate } from "../../router";
 
@@ -35,17 +36,11 @@ export function ProjectsPage() {
   const [state, setState] = useState<ListingState>({ page: 1, pageSize: 15, search: "", sort: "name" });
   const [creating, setCreating] = useState(false);
   const [deleting, setDeleting] = useState<ProjectRow | null>(null);
-  const [deleteError, setDeleteError] = useState("");
   const listing = useLoad(async () => {
     const page = await api.page<Project>(`/api/v2.0/projects?${listingQuery(state)}&with_detail=true`);
     return { items: await withQuotas(page.items), total: page.total };
   }, [state]);
 
-  const sortHeader = (field: string, label: string) => (
-    <th aria-sort={state.sort === field ? "ascending" : state.sort === `-${field}` ? "descending" : "none"}>
-      <button class="link" onClick={() => setState({ ...state, sort: nextSort(state.sort, field), page: 1 })}>{label}</button>
-    </th>
-  );
   const projects = listing.data?.items ?? [];
 
   return (
@@ -55,20 +50,19 @@ export function ProjectsPage() {
         <button onClick={() => setCreating(true)}>New project</button>
       </header>
       <div class="toolbar">
-        <input type="search" aria-label="Search projects" placeholder="Search projects" value={state.search}
-          onInput={(e) => setState({ ...state, search: (e.target as HTMLInputElement).value, page: 1 })} />
+        <SearchBox label="Search projects" value={state.search} onSearch={(search) => setState({ ...state, search, page: 1 })} />
       </div>
       {listing.error && <p class="error" role="alert">{listing.error}</p>}
       <div class="table-wrap">
         <table>
           <thead>
             <tr>
-              {sortHeader("name", "Name")}
+              <SortHeader state={state} onChange={setState} field="name" label="Name" />
               <th>Access level</th>
               <th>Role</th>
               <th class="num">Repositories</th>
               <th>Quota used</th>
-              {sortHeader("creation_time", "Created")}
+              <SortHeader state={state} onChange={setState} field="creation_time" label="Created" />
               <th><span class="visually-hidden">Actions</span></th>
             </tr>
           </thead>
@@ -83,7 +77,7 @@ export function ProjectsPage() {
                 <td>{p.creation_time ? new Date(p.creation_time).toLocaleString() : ""}</td>
                 <td>
                   <button class="danger small" aria-label={`Delete project ${p.name}`}
-                    onClick={() => { setDeleteError(""); setDeleting(p); }}>Delete</button>
+                    onClick={() => setDeleting(p)}>Delete</button>
                 </td>
               </tr>
             ))}
@@ -99,17 +93,13 @@ export function ProjectsPage() {
         }} />
       )}
       {deleting && (
-        <ConfirmDialog title={`Delete project ${deleting.name}?`} confirm="Delete" error={deleteError}
+        <ConfirmDialog title={`Delete project ${deleting.name}?`} confirm="Delete"
           message="The project and its settings go at once. A project that still holds repositories cannot be deleted: delete them first."
           onClose={() => setDeleting(null)}
           onConfirm={async () => {
-            try {
-              await api.request("DELETE", `/api/v2.0/projects/${encodeURIComponent(deleting.name)}`);
-              setDeleting(null);
-              listing.reload();
-            } catch (e) {
-              setDeleteError((e as Error).message);
-            }
+            await api.request("DELETE", `/api/v2.0/projects/${encodeURIComponent(deleting.name)}`);
+            setDeleting(null);
+            listing.reload();
           }} />
       )}
     </section>
@@ -156,11 +146,7 @@ function NewProjectDialog(props: { onClose: (created: string | null) => void }) 
           Storage limit in GiB (empty: none)
           <input inputMode="decimal" value={limitGiB} onInput={(e) => setLimitGiB((e.target as HTMLInputElement).value)} />
         </label>
-        {error && <p class="error" role="alert">{error}</p>}
-        <div class="actions">
-          <button type="button" class="secondary" onClick={() => props.onClose(null)}>Cancel</button>
-          <button type="submit">Create</button>
-        </div>
+        <FormActions submit="Create" error={error} onCancel={() => props.onClose(null)} />
       </form>
     </Dialog>
   );

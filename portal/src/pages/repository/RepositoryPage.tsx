@@ -4,7 +4,7 @@ import { useState } from "preact/hooks";
 import { api } from "../../api/client";
 import type { Artifact } from "../../api/types";
 import { CopyButton } from "../../components/CopyButton";
-import { ConfirmDialog, Dialog } from "../../components/Dialog";
+import { ConfirmDialog, Dialog, FormActions } from "../../components/Dialog";
 import { Link } from "../../components/Link";
 import { Pager } from "../../components/Pager";
 import { SeverityBar } from "../../components/SeverityBar";
@@ -22,7 +22,6 @@ export function RepositoryPage(props: { project: string; repository: string }) {
   const [page, setPage] = useState(1);
   const [tagging, setTagging] = useState<Artifact | null>(null);
   const [confirm, setConfirm] = useState<{ title: string; message: string; run: () => Promise<unknown> } | null>(null);
-  const [error, setError] = useState("");
   const listing = useLoad(
     () => api.page<Artifact>(`${api_path}?page=${page}&page_size=15&with_tag=true&with_label=true&with_scan_overview=true&with_accessory=true`),
     [api_path, page],
@@ -37,7 +36,7 @@ export function RepositoryPage(props: { project: string; repository: string }) {
         <Link href="/projects">Projects</Link> / <Link href={`${projectHref}/repositories`}>{props.project}</Link> /
       </p>
       <header class="page-head"><h1>{full}</h1></header>
-      {(listing.error || error) && <p class="error" role="alert">{listing.error || error}</p>}
+      {listing.error && <p class="error" role="alert">{listing.error}</p>}
       <div class="table-wrap">
         <table>
           <thead>
@@ -96,17 +95,12 @@ export function RepositoryPage(props: { project: string; repository: string }) {
       <Pager total={listing.data?.total ?? 0} page={page} pageSize={15} onPage={setPage} />
       {tagging && <AddTagDialog path={`${api_path}/${tagging.digest}/tags`} onClose={(added) => { setTagging(null); if (added) listing.reload(); }} />}
       {confirm && (
-        <ConfirmDialog title={confirm.title} message={confirm.message} confirm="Delete" error={error}
-          onClose={() => { setConfirm(null); setError(""); }}
+        <ConfirmDialog title={confirm.title} message={confirm.message} confirm="Delete"
+          onClose={() => setConfirm(null)}
           onConfirm={async () => {
-            try {
-              await confirm.run();
-              setConfirm(null);
-              setError("");
-              listing.reload();
-            } catch (e) {
-              setError((e as Error).message);
-            }
+            await confirm.run();
+            setConfirm(null);
+            listing.reload();
           }} />
       )}
     </section>
@@ -128,11 +122,7 @@ function AddTagDialog(props: { path: string; onClose: (added: boolean) => void }
         }
       }}>
         <label>Tag<input required value={name} onInput={(e) => setName((e.target as HTMLInputElement).value)} /></label>
-        {error && <p class="error" role="alert">{error}</p>}
-        <div class="actions">
-          <button type="button" class="secondary" onClick={() => props.onClose(false)}>Cancel</button>
-          <button type="submit">Add</button>
-        </div>
+        <FormActions submit="Add" error={error} onCancel={() => props.onClose(false)} />
       </form>
     </Dialog>
   );

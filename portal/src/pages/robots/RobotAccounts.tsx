@@ -4,9 +4,10 @@ import { useState } from "preact/hooks";
 import { api } from "../../api/client";
 import type { Project, Robot, RobotCreated } from "../../api/types";
 import { CopyButton } from "../../components/CopyButton";
-import { ConfirmDialog, Dialog } from "../../components/Dialog";
+import { ConfirmDialog, Dialog, FormActions } from "../../components/Dialog";
 import { Pager } from "../../components/Pager";
 import { ABILITIES, abilitiesOf, expiryLabel, permissionsFor } from "../../lib/robots";
+import { useAction } from "../../lib/useAction";
 import { useLoad } from "../../lib/useLoad";
 
 export function RobotAccounts(props: { project?: Project }) {
@@ -15,21 +16,12 @@ export function RobotAccounts(props: { project?: Project }) {
   const [creating, setCreating] = useState(false);
   const [secret, setSecret] = useState<{ name: string; secret: string } | null>(null);
   const [deleting, setDeleting] = useState<Robot | null>(null);
-  const [error, setError] = useState("");
   const listing = useLoad(() => {
     const q = props.project ? `Level=project,ProjectID=${props.project.project_id}` : "Level=system";
     return api.page<Robot>(`/api/v2.0/robots?q=${encodeURIComponent(q)}&page=${page}&page_size=15`);
   }, [props.project?.project_id, page]);
 
-  async function act(action: () => Promise<void>) {
-    setError("");
-    try {
-      await action();
-      listing.reload();
-    } catch (e) {
-      setError((e as Error).message);
-    }
-  }
+  const { error, act } = useAction(listing.reload);
 
   const robots = listing.data?.items ?? [];
   return (
@@ -83,13 +75,14 @@ export function RobotAccounts(props: { project?: Project }) {
       )}
       {secret && <SecretDialog name={secret.name} secret={secret.secret} onClose={() => setSecret(null)} />}
       {deleting && (
-        <ConfirmDialog title={`Delete ${deleting.name}?`} confirm="Delete" error={error}
+        <ConfirmDialog title={`Delete ${deleting.name}?`} confirm="Delete"
           message="Clients that sign in with this robot account are refused from now on."
           onClose={() => setDeleting(null)}
-          onConfirm={() => void act(async () => {
+          onConfirm={async () => {
             await api.request("DELETE", `/api/v2.0/robots/${deleting.id}`);
             setDeleting(null);
-          })} />
+            listing.reload();
+          }} />
       )}
     </div>
   );
@@ -167,11 +160,7 @@ function NewRobotDialog(props: { level: string; project?: Project; onClose: (cre
             </label>
           ))}
         </fieldset>
-        {error && <p class="error" role="alert">{error}</p>}
-        <div class="actions">
-          <button type="button" class="secondary" onClick={() => props.onClose(null)}>Cancel</button>
-          <button type="submit">Create</button>
-        </div>
+        <FormActions submit="Create" error={error} onCancel={() => props.onClose(null)} />
       </form>
     </Dialog>
   );
