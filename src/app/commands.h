@@ -26,6 +26,14 @@ struct GcRequest {
 };
 int garbage_collect(const Config& config, const GcRequest& request);
 
+// `berth backup DIR`: a consistent backup of the registry into the new directory DIR, while
+// the server runs or not. Exit code 0 when taken, 1 when DIR exists, 2 on other errors.
+int backup_command(const Config& config, const std::string& target);
+// `berth restore DIR`: the backup DIR onto the configured data directory, which must be empty
+// or absent. Exit code 0 when restored, 1 for a bad backup or a data directory in use, 2 on
+// other errors.
+int restore_command(const Config& config, const std::string& source);
+
 // `berth admin ...`: recovery on the data directory with the server stopped.
 struct AdminRequest {
   enum class Action { reset_password, create_user, create_project, rotate_token_key };

@@ -333,6 +333,12 @@ const std::vector<KeyDef>& key_defs() {
     add("operator.listen", "address:port of the operator API (empty = off)", text(&Config::operator_listen));
     add("operator.token_file", "file holding the operator API's bearer token",
         text(&Config::operator_token_file));
+    add("backup.dir", "directory the server writes backups into (scheduled or through the operator API)",
+        text(&Config::backup_dir));
+    add("backup.schedule", "cron (sec min hour day month weekday) of scheduled backups; empty = on demand",
+        text(&Config::backup_schedule));
+    add("backup.keep", "how many backups the server keeps in backup.dir (the oldest go first)",
+        number(&Config::backup_keep));
     return list;
   }();
   return defs;

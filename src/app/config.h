@@ -74,6 +74,10 @@ struct Config {
   // The operator API: off unless operator.listen is set.
   std::string operator_listen;
   std::string operator_token_file;
+  // Scheduled backups (berth backup's format): off unless backup.dir and backup.schedule are set.
+  std::string backup_dir;       // where the server writes backups (berth-<UTC time> each)
+  std::string backup_schedule;  // cron (Harbor's 6 fields); "" = only on demand
+  std::size_t backup_keep = 7;  // the newest this many are kept
 };
 
 // The vulnerability database file the configuration names.

@@ -68,6 +68,17 @@ int main(int argc, char** argv) {
   gc->add_option("--workers", gc_request.workers, "files removed in parallel (1 to 5, default 1)")
       ->check(CLI::Range(1, 5));
 
+  CLI::App* backup = app.add_subcommand(
+      "backup", "write a consistent backup of the registry into a new directory (the server may run)");
+  add_common(*backup, overrides);
+  std::string backup_dir;
+  backup->add_option("DIR", backup_dir, "the backup directory to create")->required();
+  CLI::App* restore =
+      app.add_subcommand("restore", "restore a backup onto an empty data directory (server stopped)");
+  add_common(*restore, overrides);
+  std::string restore_dir;
+  restore->add_option("DIR", restore_dir, "a directory written by berth backup")->required();
+
   CLI::App* admin = app.add_subcommand("admin", "recovery on the data directory (server must be stopped)");
   admin->require_subcommand(1);
   add_common(*admin, overrides);
@@ -173,6 +184,8 @@ int main(int argc, char** argv) {
     }
     return berth::app::garbage_collect(config, gc_request);
   }
+  if (*backup) return berth::app::backup_command(config, backup_dir);
+  if (*restore) return berth::app::restore_command(config, restore_dir);
   if (*plan_set) return berth::app::plan_command(config, "set", plan_name);
   if (*plan_show) return berth::app::plan_command(config, "show", "");
   if (*admin) return berth::app::admin(config, admin_request);

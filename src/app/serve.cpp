@@ -18,6 +18,7 @@
 #include "app/plans.h"
 #include "app/storage.h"
 #include "artifact/inspector.h"
+#include "backup/backup_job.h"
 #include "base/log.h"
 #include "base/open_files.h"
 #include "gc/gc_job.h"
@@ -327,6 +328,23 @@ int serve(const Config& config) {
     BERTH_LOG_ERROR("cannot register tag retention: {}", s.error().message);
     return 2;
   }
+  if (config.backup_dir.empty() && !config.backup_schedule.empty()) {
+    BERTH_LOG_ERROR("config backup.schedule needs backup.dir");
+    return 2;
+  }
+  const backup::Sources backup_sources{*storage->metadata,
+                                       *storage->blobs,
+                                       std::filesystem::path(config.data_dir) / "keys",
+                                       BERTH_VERSION,
+                                       {}};
+  if (!config.backup_dir.empty()) {
+    if (auto s = backup::register_job(runner, backup_sources,
+                                      backup::JobOptions{config.backup_dir, config.backup_keep});
+        !s) {
+      BERTH_LOG_ERROR("cannot register backups: {}", s.error().message);
+      return 2;
+    }
+  }
   policy::SignatureGate signature_gate(*storage->metadata, *storage->blobs);
   policy::PullGate pull_gate(iam, *storage->scans, &signature_gate);
   api::oci::Options oci_options;
@@ -451,6 +469,17 @@ int serve(const Config& config) {
   } else if (auto s = scheduler.remove("vulndb_update"); !s && s.error().code != base::Errc::not_found) {
     BERTH_LOG_WARN("cannot remove the vulndb update schedule: {}", s.error().message);
   }
+  if (!config.backup_schedule.empty()) {
+    jobs::ScheduleSpec scheduled{backup::kScheduleName, config.backup_schedule, backup::kJobKind,
+                                 backup::job_payload("SCHEDULE"), 1};
+    if (auto s = scheduler.set(scheduled); !s) {
+      BERTH_LOG_ERROR("config backup.schedule: {}", s.error().message);
+      return 2;
+    }
+  } else if (auto s = scheduler.remove(backup::kScheduleName);
+             !s && s.error().code != base::Errc::not_found) {
+    BERTH_LOG_WARN("cannot remove the backup schedule: {}", s.error().message);
+  }
   if (auto s = jobs::schedule_job_purge(scheduler); !s)
     BERTH_LOG_WARN("job purge schedule: {}", s.error().message);
   scheduler.start();
@@ -470,7 +499,8 @@ int serve(const Config& config) {
     }
     operator_context.reset(new api::operator_api::Context{
         *token, config.external_url.empty() ? config.listen : config.external_url, BERTH_VERSION, plan,
-        *storage->metadata, registry});
+        *storage->metadata, registry, config.backup_dir.empty() ? nullptr : &runner, config.backup_dir,
+        config.backup_schedule, config.backup_keep});
     http::ServerOptions operator_options;
     operator_options.address = operator_address->first;
     operator_options.port = operator_address->second;

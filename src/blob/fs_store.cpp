@@ -429,6 +429,41 @@ class FilesystemStore final : public Store {
     return digest;
   }
 
+  base::Status copy_to(const oci::Digest& digest, Store& target) const override {
+    if (auto valid = check_digest(digest); !valid) return valid;
+    const std::string from = layout_->blob_path(digest);
+    if (auto* other = dynamic_cast<FilesystemStore*>(&target); other != nullptr) {
+      const std::string to = other->layout_->blob_path(digest);
+      if (auto made = ensure_dir(other->layout_->shard_dir(digest)); !made) return made;
+      if (::link(from.c_str(), to.c_str()) == 0 || errno == EEXIST) return {};
+      if (errno == ENOENT) return blob_error(errno, "link", digest, from);
+      if (errno != EXDEV && errno != EPERM && errno != EMLINK)
+        return errno_error(errno, "link " + from + " to", to);
+    }
+    auto reader = open(digest);
+    if (!reader) return std::move(reader).error();
+    auto id = temp_name("copy-");
+    if (!id) return std::move(id).error();
+    auto upload = target.create_upload(*id);
+    if (!upload) return std::move(upload).error();
+    std::string buffer(1 << 20, '\0');
+    for (;;) {
+      const ssize_t n = ::read(reader->fd.get(), buffer.data(), buffer.size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        const int err = errno;
+        (void)target.remove_upload(*id);
+        return errno_error(err, "read", from);
+      }
+      if (n == 0) break;
+      if (auto s = (*upload)->append(std::string_view(buffer.data(), static_cast<std::size_t>(n))); !s) {
+        (void)target.remove_upload(*id);
+        return s;
+      }
+    }
+    return (*upload)->commit(digest);
+  }
+
   base::Status remove(const oci::Digest& digest) override {
     if (auto valid = check_digest(digest); !valid) return valid;
     std::string path = layout_->blob_path(digest);

@@ -65,6 +65,11 @@ class Store {
   // Stores `data` as a blob atomically (temp file, fsync, rename) and returns its digest.
   virtual base::Result<oci::Digest> put(std::string_view data,
                                         oci::DigestAlgorithm algorithm = oci::DigestAlgorithm::sha256) = 0;
+  // Stores blob `digest` in `target` too: as a hard link when both are filesystem stores on one
+  // device (blobs never change in place), else as a copy that `target` verifies. Not synced:
+  // the caller makes the target durable when it is done (backups do it once, with syncfs).
+  // Errors: not_found, io_error, invalid_argument (the content does not match the digest).
+  virtual base::Status copy_to(const oci::Digest& digest, Store& target) const = 0;
   // Removes a stored blob; removing a missing blob succeeds.
   virtual base::Status remove(const oci::Digest& digest) = 0;
 

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -175,12 +176,19 @@ class Database {
                                                                  std::size_t limit) = 0;
   // In one transaction: the blobs gc_candidates(cutoff, after, limit) would list at that
   // moment lose their row and their links and are marked doomed. Returns them, in digest order.
+  // Errors: conflict while a hold (hold_blobs) is in force: nothing was doomed.
   virtual base::Result<std::vector<DoomedBlob>> doom_blobs(TimePoint cutoff, const std::string& after,
                                                            std::size_t limit) = 0;
   // Clears the doomed marks of blobs whose files are gone.
   virtual base::Status forget_doomed(const std::vector<std::string>& digests) = 0;
   // Digests marked doomed (a crash came before their files were removed).
   virtual base::Result<std::vector<std::string>> doomed_blobs() = 0;
+  // Keeps doom_blobs from deleting anything until `until` or release_blobs(holder), whichever
+  // comes first (a backup holds the blobs while it copies their files). Renewing a hold moves
+  // its end.
+  virtual base::Status hold_blobs(const std::string& holder, TimePoint until) = 0;
+  // Ends the hold of `holder` (every hold when `holder` is empty). Idempotent.
+  virtual base::Status release_blobs(const std::string& holder) = 0;
   // Manifests with no tag that are neither an accessory nor a child of an index of their
   // repository, ordered by (repository, digest) after `after`, at most `limit`.
   virtual base::Result<std::vector<ArtifactRef>> untagged_artifacts(const ArtifactRef& after,
@@ -300,6 +308,15 @@ class Database {
   virtual base::Status check() = 0;
   // Runs the back end's own integrity check (SQLite: PRAGMA integrity_check).
   virtual base::Status integrity_check() = 0;
+
+  // --- backup ---------------------------------------------------------------
+  // Writes a consistent copy of the whole database (one moment's view) to the new file
+  // `path`, self-contained (no write-ahead log beside it), then calls `blob` with each blob
+  // that copy records, in digest order; stops at the first error `blob` returns.
+  // Errors: already_exists (path), io_error, and what `blob` returns.
+  virtual base::Status snapshot(
+      const std::string& path,
+      const std::function<base::Status(const std::string& digest, std::int64_t size)>& blob) = 0;
 };
 
 }  // namespace berth::meta

@@ -36,6 +36,8 @@ class SqliteDatabase final : public Database {
                                                    std::size_t limit) override;
   base::Status forget_doomed(const std::vector<std::string>& digests) override;
   base::Result<std::vector<std::string>> doomed_blobs() override;
+  base::Status hold_blobs(const std::string& holder, TimePoint until) override;
+  base::Status release_blobs(const std::string& holder) override;
   base::Result<std::vector<ArtifactRef>> untagged_artifacts(const ArtifactRef& after,
                                                             std::size_t limit) override;
 
@@ -97,6 +99,9 @@ class SqliteDatabase final : public Database {
   // health
   base::Status check() override;
   base::Status integrity_check() override;
+  base::Status snapshot(
+      const std::string& path,
+      const std::function<base::Status(const std::string& digest, std::int64_t size)>& blob) override;
 
  private:
   std::shared_ptr<Core> core_;

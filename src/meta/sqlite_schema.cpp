@@ -414,9 +414,18 @@ DROP INDEX repository_blobs_by_digest;
 CREATE INDEX repository_blobs_by_digest ON repository_blobs(digest, linked_at);
 )sql";
 
+// V10: holds on garbage collection (a backup copying blob files keeps them from deletion until
+// it is done, or until the hold expires if the backup died).
+constexpr const char* kSchemaV10 = R"sql(
+CREATE TABLE gc_holds (
+  holder TEXT PRIMARY KEY,
+  expires_at INTEGER NOT NULL
+) WITHOUT ROWID;
+)sql";
+
 // Append new steps; never edit a released one.
 constexpr const char* kMigrations[] = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4, kSchemaV5,
-                                       kSchemaV6, kSchemaV7, kSchemaV8, kSchemaV9};
+                                       kSchemaV6, kSchemaV7, kSchemaV8, kSchemaV9, kSchemaV10};
 
 }  // namespace
 

@@ -300,6 +300,13 @@ std::string json_array(const std::vector<std::string>& digests) {
 Result<std::vector<DoomedBlob>> SqliteDatabase::doom_blobs(TimePoint cutoff, const std::string& after,
                                                            std::size_t limit) {
   return core_->write("doom_blobs", [&](Connection& c) -> Result<std::vector<DoomedBlob>> {
+    {
+      auto held = c.prepare("SELECT holder FROM gc_holds WHERE expires_at > ?1 LIMIT 1");
+      if (!held) return std::move(held).error();
+      auto row = held->bind(now_millis()).step();
+      if (!row) return std::move(row).error();
+      if (*row) return base::make_error(Errc::conflict, "blobs are held by " + held->text(0));
+    }
     // Chosen in the writer's transaction: what is used, pending or linked since cannot be
     // chosen. The batch, in a temporary table of the writer's connection (not in the file).
     if (auto s = c.exec(
@@ -372,6 +379,22 @@ Result<std::vector<std::string>> SqliteDatabase::doomed_blobs() {
     auto stmt = c.prepare("SELECT digest FROM doomed_blobs ORDER BY digest");
     if (!stmt) return std::move(stmt).error();
     return collect_strings(*stmt);
+  });
+}
+
+Status SqliteDatabase::hold_blobs(const std::string& holder, TimePoint until) {
+  return core_->write("hold_blobs", [&](Connection& c) -> Status {
+    return c.run(
+        "INSERT INTO gc_holds(holder, expires_at) VALUES(?1, ?2) "
+        "ON CONFLICT(holder) DO UPDATE SET expires_at = excluded.expires_at",
+        holder, to_millis(until));
+  });
+}
+
+Status SqliteDatabase::release_blobs(const std::string& holder) {
+  return core_->write("release_blobs", [&](Connection& c) -> Status {
+    if (holder.empty()) return c.run("DELETE FROM gc_holds");
+    return c.run("DELETE FROM gc_holds WHERE holder = ?1", holder);
   });
 }
 

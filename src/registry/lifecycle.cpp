@@ -191,6 +191,7 @@ Result<GcReport> Registry::collect_garbage(const GcOptions& options) {
   const auto cutoff = std::chrono::system_clock::now() - options.grace;
   const unsigned workers = std::clamp(options.workers, 1u, 5u);
   std::string after;
+  bool held = false;            // a backup's hold was seen (logged once)
   std::future<Status> removal;  // of the previous batch's files; it alone touches the blob counts meanwhile
   auto finish_removal = [&removal]() -> Status {
     if (!removal.valid()) return {};
@@ -210,6 +211,13 @@ Result<GcReport> Registry::collect_garbage(const GcOptions& options) {
       continue;
     }
     auto doomed = meta_.doom_blobs(cutoff, after, kGcBatch);
+    if (!doomed && doomed.error().code == base::Errc::conflict) {
+      // A backup is copying blob files: nothing may go until it is done.
+      if (!held) log("waiting: " + doomed.error().message);
+      held = true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      continue;
+    }
     if (!doomed) {
       (void)finish_removal();
       return internal("deleting unreferenced blobs failed", doomed.error());

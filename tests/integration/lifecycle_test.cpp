@@ -9,11 +9,11 @@
 #include <boost/json.hpp>
 #include <chrono>
 #include <filesystem>
-#include <fstream>
 #include <mutex>
 #include <thread>
 
 #include "harbor_api.h"
+#include "operator_berth.h"
 #include "raw_connection.h"
 #include "registry_fixture.h"
 
@@ -23,8 +23,6 @@ namespace {
 namespace fs = std::filesystem;
 namespace json = boost::json;
 using namespace std::chrono_literals;
-
-constexpr const char* kOperatorToken = "operator-token-0123456789";
 
 // The bytes a project is charged for an image pushed into it for the first time.
 std::int64_t charged(const Image& image, bool with_config = true) {
@@ -55,38 +53,15 @@ class LifecycleTest : public ::testing::Test {
 
   // A Berth started with these BERTH_* settings (and the operator API on a free port).
   void start(std::map<std::string, std::string> settings) {
-    BerthOptions options;
-    operator_port_ = free_port();
-    token_file_ = fs::temp_directory_path() / ("berth-operator-" + random_hex(8));
-    {
-      std::ofstream out(token_file_);
-      out << kOperatorToken << "\n";
-    }
-    settings.emplace("BERTH_OPERATOR_LISTEN", "127.0.0.1:" + std::to_string(operator_port_));
-    settings.emplace("BERTH_OPERATOR_TOKEN_FILE", token_file_.string());
-    options.environment = std::move(settings);
     std::string error;
-    instance_ = RegistryInstance::spawn_berth(&error, std::move(options));
-    ASSERT_NE(instance_, nullptr) << error;
-    client_ = std::make_unique<HttpClient>(instance_->url());
-    client_->set_basic_auth("admin", kAdminPassword);
-    operator_ = std::make_unique<HttpClient>("http://127.0.0.1:" + std::to_string(operator_port_));
+    berth_ = OperatorBerth::spawn(std::move(settings), &error);
+    ASSERT_NE(berth_, nullptr) << error;
   }
 
-  void TearDown() override {
-    if (!token_file_.empty()) fs::remove(token_file_);
-  }
-
-  HttpClient& client() { return *client_; }
-  RegistryInstance& registry() { return *instance_; }
-
+  HttpClient& client() { return berth_->client(); }
+  RegistryInstance& registry() { return berth_->registry(); }
   Response operator_call(const std::string& method, const std::string& path, std::string body = {}) {
-    HeaderList headers{{"Authorization", std::string("Bearer ") + kOperatorToken}};
-    if (method == "PUT") {
-      headers.push_back({"Content-Type", "application/json"});
-      return operator_->put(path, std::move(body), headers);
-    }
-    return operator_->get(path, headers);
+    return berth_->call(method, path, std::move(body));
   }
 
   // POST /projects with a storage limit; returns the project id.
@@ -155,11 +130,7 @@ class LifecycleTest : public ::testing::Test {
     return client().get(std::string(kApi) + "/system/gc/" + std::to_string(id) + "/log").body;
   }
 
-  std::unique_ptr<RegistryInstance> instance_;
-  std::unique_ptr<HttpClient> client_;
-  std::unique_ptr<HttpClient> operator_;
-  int operator_port_ = 0;
-  fs::path token_file_;
+  std::unique_ptr<OperatorBerth> berth_;
 };
 
 // ---- quotas -------------------------------------------------------------------------------
@@ -353,7 +324,8 @@ TEST_F(LifecycleTest, ScanningIsNotInPlanSAndComesWithAnUpgrade) {
 
 TEST_F(LifecycleTest, PlanUpgradesLiveAndRefusesADowngrade) {
   start({{"BERTH_PLAN", "S"}, {"BERTH_PLANS_S_STORAGE", "1MiB"}, {"BERTH_PLANS_M_STORAGE", "2MiB"}});
-  EXPECT_EQ(operator_->get("/operator/v1/registry").status, 401) << "the operator API needs its token";
+  EXPECT_EQ(HttpClient(berth_->operator_url()).get("/operator/v1/registry").status, 401)
+      << "the operator API needs its token";
   Response facts = operator_call("GET", "/operator/v1/registry");
   ASSERT_EQ(facts.status, 200) << facts;
   json::value registry_facts = json_of(facts);
@@ -404,9 +376,9 @@ TEST_F(LifecycleTest, PlanUpgradesLiveAndRefusesADowngrade) {
 
   // A restart configured with a lower plan stays on the upgraded one.
   ASSERT_TRUE(registry().restart()) << registry().log_tail();
-  client_ = std::make_unique<HttpClient>(registry().url());
-  client().set_basic_auth("admin", kAdminPassword);
-  EXPECT_EQ(text_of(json_of(client().get(std::string(kApi) + "/systeminfo")).at("plan"), "name"), "L");
+  HttpClient restarted(registry().url());
+  restarted.set_basic_auth("admin", kAdminPassword);
+  EXPECT_EQ(text_of(json_of(restarted.get(std::string(kApi) + "/systeminfo")).at("plan"), "name"), "L");
 }
 
 // ---- tag immutability -------------------------------------------------------------------

@@ -144,6 +144,42 @@ TEST_F(FsStoreTest, PutStatOpenReadAllRoundTrip) {
   expect_no_stray_files();
 }
 
+TEST_F(FsStoreTest, CopyToLinksOnOneFileSystemAndCopiesAcrossThem) {
+  const std::string data = make_bytes(3 * 1024 * 1024 + 17);  // more than one copy buffer
+  auto digest = store_->put(data);
+  ASSERT_TRUE(digest.ok()) << digest.error().message;
+  struct stat original {};
+  ASSERT_EQ(::stat(blob_path(*digest).c_str(), &original), 0);
+
+  const std::string near_root = root_ + "/near";
+  auto near = open_filesystem_store(near_root);
+  ASSERT_TRUE(near.ok());
+  ASSERT_TRUE(store_->copy_to(*digest, **near).ok());
+  ASSERT_TRUE(store_->copy_to(*digest, **near).ok()) << "copying again is harmless";
+  EXPECT_EQ(*(*near)->read_all(*digest), data);
+  struct stat linked {};
+  ASSERT_EQ(::stat((near_root + "/blobs/sha256/" + digest->hex().substr(0, 2) + "/" + digest->hex()).c_str(),
+                   &linked),
+            0);
+  EXPECT_EQ(linked.st_ino, original.st_ino) << "a hard link on the same file system";
+
+  // /dev/shm is another file system (tmpfs): the copy is verified and complete.
+  std::string pattern = "/dev/shm/berth-blob-far-XXXXXX";
+  if (::mkdtemp(pattern.data()) == nullptr) GTEST_SKIP() << "no /dev/shm here";
+  auto far = open_filesystem_store(pattern);
+  ASSERT_TRUE(far.ok());
+  auto copied = store_->copy_to(*digest, **far);
+  EXPECT_TRUE(copied.ok()) << copied.error().message;
+  EXPECT_EQ(*(*far)->read_all(*digest), data);
+  EXPECT_TRUE((*far)->list_uploads()->empty()) << "no temporary upload left behind";
+  std::error_code ec;
+  fs::remove_all(pattern, ec);
+
+  auto missing = store_->copy_to(parse(kEmptySha256), **near);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().code, Errc::not_found);
+}
+
 TEST_F(FsStoreTest, PutDeduplicates) {
   auto first = store_->put("same bytes");
   auto second = store_->put("same bytes");

@@ -281,7 +281,8 @@ TEST_F(MetaSqliteTest, AManifestPushedAgainAsASignatureBecomesAnAccessory) {
   "repository_blobs(digest); "                                                                           \
   "ALTER TABLE repository_blobs DROP COLUMN linked_at; DROP TABLE quotas; DROP TABLE project_blobs; "    \
   "DROP TABLE project_usage; DROP TABLE doomed_blobs; DROP TABLE settings; DROP TABLE immutable_rules; " \
-  "DROP TABLE retention_tasks; DROP TABLE retention_executions; DROP TABLE retention_policies; "
+  "DROP TABLE retention_tasks; DROP TABLE retention_executions; DROP TABLE retention_policies; "         \
+  "DROP TABLE gc_holds; "
 
 TEST_F(MetaSqliteTest, TheUpgradeClassifiesExistingReferrersAndCosignTags) {
   auto subject = manifest("a", "subject");
@@ -681,6 +682,57 @@ TEST_F(MetaSqliteTest, GcCandidatesAreUnusedUnpendingAndOlderThanTheCutoff) {
   EXPECT_NE(std::find(after_digests.begin(), after_digests.end(), digest_of("m")), after_digests.end());
   EXPECT_NE(std::find(after_digests.begin(), after_digests.end(), digest_of("used")), after_digests.end());
   EXPECT_TRUE(db_->integrity_check().ok());
+}
+
+TEST_F(MetaSqliteTest, AHoldKeepsGarbageCollectionFromDoomingUntilReleasedOrExpired) {
+  ASSERT_TRUE(db_->add_blob(digest_of("a"), 1).ok());
+  ASSERT_TRUE(db_->add_blob(digest_of("b"), 1).ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  const auto now = std::chrono::system_clock::now();
+  ASSERT_TRUE(db_->hold_blobs("backup x", now + std::chrono::minutes(5)).ok());
+  auto held = db_->doom_blobs(now, "", 1);
+  ASSERT_FALSE(held.ok());
+  EXPECT_EQ(held.error().code, base::Errc::conflict);
+  EXPECT_NE(held.error().message.find("backup x"), std::string::npos) << held.error().message;
+  EXPECT_TRUE(db_->doomed_blobs()->empty()) << "nothing was doomed under the hold";
+  EXPECT_TRUE(db_->blob_size(digest_of("a"))->has_value());
+
+  ASSERT_TRUE(db_->release_blobs("backup x").ok());
+  auto doomed = db_->doom_blobs(now, "", 1);
+  ASSERT_TRUE(doomed.ok()) << doomed.error().message;
+  EXPECT_EQ(doomed->size(), 1u);
+
+  // A hold whose holder died ends by itself.
+  ASSERT_TRUE(db_->hold_blobs("backup y", std::chrono::system_clock::now() - std::chrono::seconds(1)).ok());
+  auto expired = db_->doom_blobs(now, doomed->front().digest, 1);
+  ASSERT_TRUE(expired.ok()) << expired.error().message;
+  EXPECT_EQ(expired->size(), 1u);
+}
+
+TEST_F(MetaSqliteTest, SnapshotWritesAConsistentSelfContainedCopyAndListsItsBlobs) {
+  ASSERT_TRUE(db_->commit_blob("a", digest_of("layer"), 3, "").ok());
+  put(manifest("a", "m"), "v1", {{digest_of("layer")}, {}});
+  const std::string copy = (dir_ / "copy.db").string();
+  Strings listed;
+  auto taken = db_->snapshot(copy, [&](const std::string& digest, std::int64_t) {
+    listed.push_back(digest);
+    // Writes after the copy began are not in it.
+    return db_->add_blob(digest_of("later" + digest), 1);
+  });
+  ASSERT_TRUE(taken.ok()) << taken.error().message;
+  Strings expected{digest_of("layer"), digest_of("m")};
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(listed, expected);
+  EXPECT_FALSE(fs::exists(copy + "-wal")) << "the copy is one file";
+  auto opened = open_sqlite(copy);
+  ASSERT_TRUE(opened.ok()) << opened.error().message;
+  EXPECT_EQ(*opened->registry->list_tags("a", {}), Strings{"v1"});
+  EXPECT_EQ(opened->registry->all_blobs()->size(), 2u);
+  EXPECT_TRUE(opened->registry->integrity_check().ok());
+
+  auto again = db_->snapshot(copy, [](const std::string&, std::int64_t) { return base::ok_status(); });
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.error().code, base::Errc::already_exists);
 }
 
 TEST_F(MetaSqliteTest, Uploads) {

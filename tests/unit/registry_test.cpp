@@ -377,6 +377,10 @@ class PausingDatabase : public meta::Database {
   }
   base::Status forget_doomed(const std::vector<std::string>& d) override { return inner_.forget_doomed(d); }
   base::Result<std::vector<std::string>> doomed_blobs() override { return inner_.doomed_blobs(); }
+  base::Status hold_blobs(const std::string& h, meta::TimePoint until) override {
+    return inner_.hold_blobs(h, until);
+  }
+  base::Status release_blobs(const std::string& h) override { return inner_.release_blobs(h); }
   base::Result<std::vector<meta::ArtifactRef>> untagged_artifacts(const meta::ArtifactRef& a,
                                                                   std::size_t n) override {
     return inner_.untagged_artifacts(a, n);
@@ -471,6 +475,10 @@ class PausingDatabase : public meta::Database {
   }
   base::Status check() override { return inner_.check(); }
   base::Status integrity_check() override { return inner_.integrity_check(); }
+  base::Status snapshot(const std::string& path,
+                        const std::function<base::Status(const std::string&, std::int64_t)>& blob) override {
+    return inner_.snapshot(path, blob);
+  }
 
  private:
   meta::Database& inner_;

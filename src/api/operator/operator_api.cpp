@@ -5,6 +5,8 @@
 #include <boost/json.hpp>
 
 #include "api/rest/plan_shape.h"
+#include "backup/backup_job.h"
+#include "base/time.h"
 
 namespace berth::api::operator_api {
 namespace {
@@ -32,6 +34,87 @@ bool authorized(const Context& context, const http::Request& request) {
   const std::string_view given = header->substr(kBearer.size());
   return given.size() == context.token.size() && !context.token.empty() &&
          CRYPTO_memcmp(given.data(), context.token.data(), given.size()) == 0;
+}
+
+json::object run_json(const meta::Job& job) {
+  json::object out{{"id", job.id},
+                   {"status", meta::harbor_job_status(job.state)},
+                   {"creation_time", base::format_rfc3339_millis(job.created)},
+                   {"log", job.progress}};
+  boost::system::error_code ec;
+  auto payload = json::parse(job.payload, ec);
+  const json::value* trigger =
+      !ec && payload.is_object() ? payload.get_object().if_contains("trigger") : nullptr;
+  out["trigger"] = trigger != nullptr && trigger->is_string() ? trigger->get_string() : "MANUAL";
+  if (job.started) out["start_time"] = base::format_rfc3339_millis(*job.started);
+  if (job.finished) out["end_time"] = base::format_rfc3339_millis(*job.finished);
+  if (!job.error.empty()) out["error"] = job.error;
+  return out;
+}
+
+json::object backup_json(const backup::Summary& summary) {
+  return json::object{{"name", summary.name},
+                      {"created", base::format_rfc3339_millis(summary.created)},
+                      {"berth_version", summary.berth_version},
+                      {"blobs", summary.blobs},
+                      {"bytes", summary.bytes}};
+}
+
+// GET and POST /operator/v1/backups, GET /operator/v1/backups/runs/{id}.
+boost::asio::awaitable<http::Response> backups(Context& context, http::Exchange& exchange) {
+  const http::Request& request = exchange.request();
+  constexpr std::string_view kRuns = "/operator/v1/backups/runs/";
+  if (context.backup_dir.empty() || context.jobs == nullptr)
+    co_return failure(409, "CONFLICT", "backups are off: set backup.dir in the configuration");
+  if (request.path.starts_with(kRuns)) {
+    if (request.method != http::Method::get) co_return failure(405, "METHOD_NOT_ALLOWED", "GET");
+    std::int64_t id = 0;
+    const std::string_view text = std::string_view(request.path).substr(kRuns.size());
+    for (char ch : text) {
+      if (ch < '0' || ch > '9' || id > (std::int64_t{1} << 50))
+        co_return failure(404, "NOT_FOUND", "no such run");
+      id = id * 10 + (ch - '0');
+    }
+    base::Result<std::optional<meta::Job>> job = std::optional<meta::Job>();
+    co_await exchange.run_blocking([&] { job = context.jobs->database().get_job(id); });
+    if (!job) co_return failure(500, "UNKNOWN", "reading the run failed");
+    if (!job->has_value() || (*job)->kind != backup::kJobKind)
+      co_return failure(404, "NOT_FOUND", "no such run");
+    co_return reply(200, run_json(**job));
+  }
+  if (request.path != "/operator/v1/backups")
+    co_return failure(404, "NOT_FOUND", "no such operator endpoint");
+  if (request.method == http::Method::post) {
+    base::Result<meta::Enqueued> enqueued = meta::Enqueued{};
+    co_await exchange.run_blocking([&] {
+      enqueued = context.jobs->enqueue(
+          meta::NewJob{backup::kJobKind, backup::job_payload("MANUAL"), std::string("backup:manual"), {}, 1});
+    });
+    if (!enqueued) co_return failure(500, "UNKNOWN", "starting the backup failed");
+    http::Response response = reply(202, json::object{{"id", enqueued->id}, {"created", enqueued->created}});
+    response.headers.set("Location", std::string(kRuns) + std::to_string(enqueued->id));
+    co_return response;
+  }
+  if (request.method != http::Method::get) co_return failure(405, "METHOD_NOT_ALLOWED", "GET or POST");
+  base::Result<std::vector<backup::Summary>> listed = std::vector<backup::Summary>{};
+  base::Result<meta::Listing<meta::Job>> runs = meta::Listing<meta::Job>{};
+  co_await exchange.run_blocking([&] {
+    listed = backup::list(context.backup_dir);
+    meta::ListQuery query;
+    query.limit = 10;
+    query.filters.push_back(meta::Filter{"kind", meta::Filter::Kind::exact, backup::kJobKind, {}, {}, {}});
+    runs = context.jobs->database().list_jobs(query);
+  });
+  if (!listed || !runs) co_return failure(500, "UNKNOWN", "listing the backups failed");
+  json::array items;
+  for (const auto& summary : *listed) items.push_back(backup_json(summary));
+  json::array recent;
+  for (const auto& job : runs->items) recent.push_back(run_json(job));
+  co_return reply(200, json::object{{"dir", context.backup_dir.string()},
+                                    {"schedule", context.backup_schedule},
+                                    {"keep", context.backup_keep},
+                                    {"backups", std::move(items)},
+                                    {"runs", std::move(recent)}});
 }
 
 }  // namespace
@@ -100,6 +183,8 @@ http::Handler make_handler(Context& context) {
       co_await exchange.run_blocking([&] { used = context.metadata.registry_storage(); });
       co_return reply(200, rest::plan_json(context.plan.get(), used ? *used : 0));
     }
+    if (request.path == "/operator/v1/backups" || request.path.starts_with("/operator/v1/backups/"))
+      co_return co_await backups(context, exchange);
     co_return failure(404, "NOT_FOUND", "no such operator endpoint");
   };
 }

@@ -1,11 +1,14 @@
 // The operator API (/operator/v1): what the provider running the registry asks of it, on a
 // listener of its own (operator.listen) behind a bearer token of its own. Today: the registry's
-// facts (GET /operator/v1/registry) and its plan (GET/PUT /operator/v1/plan).
+// facts (GET /operator/v1/registry), its plan (GET/PUT /operator/v1/plan) and its backups
+// (GET/POST /operator/v1/backups, GET /operator/v1/backups/runs/{id}).
 #pragma once
 
+#include <filesystem>
 #include <string>
 
 #include "http/exchange.h"
+#include "jobs/runner.h"
 #include "meta/database.h"
 #include "plan/plan.h"
 #include "registry/registry.h"
@@ -19,6 +22,11 @@ struct Context {
   plan::Current& plan;
   meta::Database& metadata;
   registry::Registry& registry;
+  // Backups: where the server writes them (empty = off), the schedule and how many it keeps.
+  jobs::Runner* jobs = nullptr;
+  std::filesystem::path backup_dir;
+  std::string backup_schedule;
+  std::size_t backup_keep = 0;
 };
 
 http::Handler make_handler(Context& context);
