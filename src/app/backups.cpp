@@ -6,30 +6,20 @@
 #include "app/commands.h"
 #include "app/storage.h"
 #include "backup/backup.h"
-#include "meta/sqlite.h"
 #include "registry/registry.h"
 
 namespace berth::app {
 
 int backup_command(const Config& config, const std::string& target) {
-  const std::filesystem::path data(config.data_dir);
-  if (!std::filesystem::exists(data / "meta.db")) {
-    std::cerr << "backup: no registry in " << config.data_dir << "\n";
+  // No lock: a backup runs beside the server; its hold keeps garbage collection, here or in
+  // the server, from deleting what it copies.
+  auto storage = open_beside_server(config.data_dir);
+  if (!storage) {
+    std::cerr << "backup: " << storage.error().message << "\n";
     return 2;
   }
-  // No lock: a backup runs beside the server (SQLite serves both processes; its hold keeps
-  // garbage collection, here or in the server, from deleting what it copies).
-  auto metadata = meta::open_sqlite((data / "meta.db").string());
-  if (!metadata) {
-    std::cerr << "backup: " << metadata.error().message << "\n";
-    return 2;
-  }
-  auto blobs = blob::open_filesystem_store(config.data_dir);
-  if (!blobs) {
-    std::cerr << "backup: " << blobs.error().message << "\n";
-    return 2;
-  }
-  backup::Sources sources{*metadata->registry, **blobs, data / "keys", BERTH_VERSION,
+  backup::Sources sources{*storage->metadata.registry, *storage->blobs,
+                          std::filesystem::path(config.data_dir) / "keys", BERTH_VERSION,
                           [](const std::string& line) { std::cout << "backup: " << line << "\n"; }};
   auto taken = backup::take(sources, target);
   if (!taken) {

@@ -34,6 +34,14 @@ int backup_command(const Config& config, const std::string& target);
 // other errors.
 int restore_command(const Config& config, const std::string& source);
 
+// `berth export [--project P] DIR`: every project (or P) as OCI image layouts plus a JSON file
+// of each project's settings, in the new or empty directory DIR (see layout/layout.h). Exit
+// code 0 when written, 1 for an unknown project or a non-empty DIR, 2 on other errors.
+int export_command(const Config& config, const std::string& project, const std::string& target);
+// `berth import DIR`: loads an export (server stopped), digests unchanged. Exit code 0 when
+// loaded, 1 when the export or a push in it is refused, 2 on other errors.
+int import_command(const Config& config, const std::string& source);
+
 // `berth admin ...`: recovery on the data directory with the server stopped.
 struct AdminRequest {
   enum class Action { reset_password, create_user, create_project, rotate_token_key };

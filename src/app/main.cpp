@@ -79,6 +79,22 @@ int main(int argc, char** argv) {
   std::string restore_dir;
   restore->add_option("DIR", restore_dir, "a directory written by berth backup")->required();
 
+  CLI::App* export_app = app.add_subcommand(
+      "export",
+      "write projects as OCI image layouts with their settings, for any OCI tool (the server may run)");
+  add_common(*export_app, overrides);
+  std::string export_project;
+  bool export_all = false;
+  std::string export_dir;
+  auto* project_option = export_app->add_option("--project", export_project, "the project to export");
+  export_app->add_flag("--all", export_all, "export every project")->excludes(project_option);
+  export_app->add_option("DIR", export_dir, "an empty or new directory")->required();
+  CLI::App* import_app =
+      app.add_subcommand("import", "load what berth export wrote, digests unchanged (server stopped)");
+  add_common(*import_app, overrides);
+  std::string import_dir;
+  import_app->add_option("DIR", import_dir, "a directory written by berth export")->required();
+
   CLI::App* admin = app.add_subcommand("admin", "recovery on the data directory (server must be stopped)");
   admin->require_subcommand(1);
   add_common(*admin, overrides);
@@ -186,6 +202,14 @@ int main(int argc, char** argv) {
   }
   if (*backup) return berth::app::backup_command(config, backup_dir);
   if (*restore) return berth::app::restore_command(config, restore_dir);
+  if (*export_app) {
+    if (export_project.empty() && !export_all) {
+      std::cerr << "berth export: name a --project or ask for --all\n";
+      return 2;
+    }
+    return berth::app::export_command(config, export_project, export_dir);
+  }
+  if (*import_app) return berth::app::import_command(config, import_dir);
   if (*plan_set) return berth::app::plan_command(config, "set", plan_name);
   if (*plan_show) return berth::app::plan_command(config, "show", "");
   if (*admin) return berth::app::admin(config, admin_request);

@@ -43,4 +43,15 @@ base::Result<Storage> open_storage(const std::string& data_dir) {
   return storage;
 }
 
+base::Result<SharedStorage> open_beside_server(const std::string& data_dir) {
+  const std::filesystem::path meta_db = std::filesystem::path(data_dir) / "meta.db";
+  if (!std::filesystem::exists(meta_db))
+    return base::make_error(base::Errc::not_found, "no registry in " + data_dir);
+  auto metadata = meta::open_sqlite(meta_db.string());
+  if (!metadata) return std::move(metadata).error();
+  auto blobs = blob::open_filesystem_store(data_dir);
+  if (!blobs) return std::move(blobs).error();
+  return SharedStorage{std::move(metadata).value(), std::move(blobs).value()};
+}
+
 }  // namespace berth::app

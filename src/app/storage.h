@@ -17,6 +17,7 @@
 #include "meta/limits_database.h"
 #include "meta/retention_database.h"
 #include "meta/scan_database.h"
+#include "meta/sqlite.h"
 
 namespace berth::app {
 
@@ -37,5 +38,14 @@ struct Storage {
 // and the metadata (SQLite, <data_dir>/meta.db: registry, identities/access, jobs, scans).
 // Errors: unavailable if another process holds the lock; io_error; corrupt.
 base::Result<Storage> open_storage(const std::string& data_dir);
+
+// The data directory opened beside a server that may be running there (no lock: SQLite serves
+// both processes), for commands that read it and hold garbage collection off (backup, export).
+// Errors: not_found (no registry there), io_error, corrupt.
+struct SharedStorage {
+  meta::SqliteMetadata metadata;
+  std::unique_ptr<blob::Store> blobs;
+};
+base::Result<SharedStorage> open_beside_server(const std::string& data_dir);
 
 }  // namespace berth::app

@@ -101,31 +101,6 @@ Status publish(const fs::path& staging, const fs::path& final_dir) {
   return sync_path(fs::absolute(final_dir).parent_path(), false);
 }
 
-// Holds garbage collection for the length of a backup; released however the backup ends.
-class Hold {
- public:
-  Hold(meta::Database& metadata, std::string holder) : metadata_(metadata), holder_(std::move(holder)) {}
-  Hold(const Hold&) = delete;
-  Hold& operator=(const Hold&) = delete;
-  ~Hold() {
-    if (held_) (void)metadata_.release_blobs(holder_);
-  }
-  Status renew() {
-    const auto now = Clock::now();
-    if (held_ && now - renewed_ < std::chrono::seconds(30)) return base::ok_status();
-    if (auto s = metadata_.hold_blobs(holder_, now + kHoldFor); !s) return s;
-    held_ = true;
-    renewed_ = now;
-    return base::ok_status();
-  }
-
- private:
-  meta::Database& metadata_;
-  std::string holder_;
-  bool held_ = false;
-  Clock::time_point renewed_{};
-};
-
 Status check_empty_or_absent(const fs::path& dir) {
   std::error_code ec;
   if (!fs::exists(dir, ec)) return base::ok_status();
@@ -135,6 +110,19 @@ Status check_empty_or_absent(const fs::path& dir) {
 }
 
 }  // namespace
+
+GcHold::~GcHold() {
+  if (held_) (void)metadata_.release_blobs(holder_);
+}
+
+Status GcHold::renew() {
+  const auto now = Clock::now();
+  if (held_ && now - renewed_ < std::chrono::seconds(30)) return base::ok_status();
+  if (auto s = metadata_.hold_blobs(holder_, now + kHoldFor); !s) return s;
+  held_ = true;
+  renewed_ = now;
+  return base::ok_status();
+}
 
 Result<Summary> take(const Sources& sources, const fs::path& target) {
   auto log = [&](const std::string& line) {
@@ -158,7 +146,7 @@ Result<Summary> take(const Sources& sources, const fs::path& target) {
   summary.berth_version = sources.berth_version;
 
   // The hold comes first: from then on no blob row the copy records can lose its file.
-  Hold hold(sources.metadata, "backup " + summary.name);
+  GcHold hold(sources.metadata, "backup " + summary.name);
   if (auto s = hold.renew(); !s) return fail(s.error());
   auto store = blob::open_filesystem_store(staging.string());
   if (!store) return fail(store.error());

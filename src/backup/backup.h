@@ -39,6 +39,24 @@ struct Sources {
   std::function<void(const std::string&)> log;  // progress lines (optional)
 };
 
+// Keeps garbage collection from deleting any blob while alive (meta::Database::hold_blobs under
+// `holder`, for 5 minutes at a time): call renew() as the work goes on (it writes at most every
+// 30 s). Released when destroyed; a holder that dies leaves its hold to expire.
+class GcHold {
+ public:
+  GcHold(meta::Database& metadata, std::string holder) : metadata_(metadata), holder_(std::move(holder)) {}
+  GcHold(const GcHold&) = delete;
+  GcHold& operator=(const GcHold&) = delete;
+  ~GcHold();
+  base::Status renew();
+
+ private:
+  meta::Database& metadata_;
+  std::string holder_;
+  bool held_ = false;
+  std::chrono::system_clock::time_point renewed_{};
+};
+
 // Takes a backup into `target`, which must not exist. While it copies blob files it holds
 // garbage collection off (meta::Database::hold_blobs, renewed as it goes), so that no blob the
 // copied metadata records is deleted under it. Errors: already_exists, io_error, and the

@@ -464,6 +464,47 @@ class FilesystemStore final : public Store {
     return (*upload)->commit(digest);
   }
 
+  base::Status export_file(const oci::Digest& digest, const std::string& path) const override {
+    if (auto valid = check_digest(digest); !valid) return valid;
+    const std::string from = layout_->blob_path(digest);
+    if (::link(from.c_str(), path.c_str()) == 0) return {};
+    if (errno == ENOENT) return blob_error(errno, "link", digest, from);
+    if (errno == EEXIST) return make_error(Errc::already_exists, path + " already exists");
+    if (errno != EXDEV && errno != EPERM && errno != EMLINK)
+      return errno_error(errno, "link " + from + " to", path);
+    auto reader = open(digest);
+    if (!reader) return std::move(reader).error();
+    const std::string temp = path + ".partial";
+    auto out = open_file(temp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (!out) return std::move(out).error();
+    std::string buffer(1 << 20, '\0');
+    std::uint64_t offset = 0;
+    for (;;) {
+      const ssize_t n = ::read(reader->fd.get(), buffer.data(), buffer.size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        const int err = errno;
+        unlink_quietly(temp);
+        return errno_error(err, "read", from);
+      }
+      if (n == 0) break;
+      if (auto s = write_all(out->get(), std::string_view(buffer.data(), static_cast<std::size_t>(n)), offset,
+                             temp);
+          !s) {
+        unlink_quietly(temp);
+        return s;
+      }
+      offset += static_cast<std::uint64_t>(n);
+    }
+    out->reset();
+    if (::rename(temp.c_str(), path.c_str()) != 0) {
+      const int err = errno;
+      unlink_quietly(temp);
+      return errno_error(err, "rename " + temp + " to", path);
+    }
+    return {};
+  }
+
   base::Status remove(const oci::Digest& digest) override {
     if (auto valid = check_digest(digest); !valid) return valid;
     std::string path = layout_->blob_path(digest);

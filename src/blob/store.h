@@ -70,6 +70,9 @@ class Store {
   // the caller makes the target durable when it is done (backups do it once, with syncfs).
   // Errors: not_found, io_error, invalid_argument (the content does not match the digest).
   virtual base::Status copy_to(const oci::Digest& digest, Store& target) const = 0;
+  // Writes blob `digest` as the new file `path` (a hard link where it can, else a copy written
+  // beside it and renamed). Not synced. Errors: not_found, already_exists, io_error.
+  virtual base::Status export_file(const oci::Digest& digest, const std::string& path) const = 0;
   // Removes a stored blob; removing a missing blob succeeds.
   virtual base::Status remove(const oci::Digest& digest) = 0;
 
