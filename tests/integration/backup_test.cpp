@@ -120,7 +120,14 @@ TEST_F(BackupTest, BackupDuringFiftyConcurrentPushesRestoresEverythingAcknowledg
       }
     });
   }
-  std::this_thread::sleep_for(500ms);  // the pushes are under way
+  // The backup starts once the pushers are under way (50 pushes acknowledged), however slow the
+  // build (sanitizers) makes them.
+  const bool under_way = eventually(
+      [&] {
+        std::lock_guard lock(mutex);
+        return acknowledged.size() >= 70;
+      },
+      120s, 10ms);
   const fs::path backup = base_ / "backup-1";
   const auto began = std::chrono::steady_clock::now();
   std::string output;
@@ -129,6 +136,7 @@ TEST_F(BackupTest, BackupDuringFiftyConcurrentPushesRestoresEverythingAcknowledg
   std::this_thread::sleep_for(200ms);
   stop = true;
   for (auto& pusher : pushers) pusher.join();
+  ASSERT_TRUE(under_way) << "the pushers did not get going";
   ASSERT_EQ(status, 0) << output;
   EXPECT_TRUE(fs::exists(backup / "backup.json"));
   EXPECT_FALSE(fs::exists(base_ / ".backup-1.partial"));
