@@ -30,6 +30,7 @@
 #include <cstdint>
 #include <exception>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -211,6 +212,23 @@ base::Result<std::string> temp_name(std::string_view prefix) {
     return std::string(prefix) + base::random_hex(16);
   } catch (const std::exception& e) {
     return make_error(Errc::internal, std::string("cannot make a temporary name: ") + e.what());
+  }
+}
+
+// Reads the file `fd` (named `path` in errors) to its end, 1 MiB at a time, into `sink`; stops
+// at the first error `sink` returns.
+base::Status read_chunks(int fd, const std::string& path,
+                         const std::function<base::Status(std::string_view)>& sink) {
+  std::string buffer(1 << 20, '\0');
+  for (;;) {
+    const ssize_t n = ::read(fd, buffer.data(), buffer.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const int err = errno;  // before the message is built
+      return errno_error(err, "read", path);
+    }
+    if (n == 0) return {};
+    if (auto s = sink(std::string_view(buffer.data(), static_cast<std::size_t>(n))); !s) return s;
   }
 }
 
@@ -446,20 +464,11 @@ class FilesystemStore final : public Store {
     if (!id) return std::move(id).error();
     auto upload = target.create_upload(*id);
     if (!upload) return std::move(upload).error();
-    std::string buffer(1 << 20, '\0');
-    for (;;) {
-      const ssize_t n = ::read(reader->fd.get(), buffer.data(), buffer.size());
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) {
-        const int err = errno;
-        (void)target.remove_upload(*id);
-        return errno_error(err, "read", from);
-      }
-      if (n == 0) break;
-      if (auto s = (*upload)->append(std::string_view(buffer.data(), static_cast<std::size_t>(n))); !s) {
-        (void)target.remove_upload(*id);
-        return s;
-      }
+    if (auto s = read_chunks(reader->fd.get(), from,
+                             [&](std::string_view chunk) { return (*upload)->append(chunk); });
+        !s) {
+      (void)target.remove_upload(*id);
+      return s;
     }
     return (*upload)->commit(digest);
   }
@@ -477,24 +486,16 @@ class FilesystemStore final : public Store {
     const std::string temp = path + ".partial";
     auto out = open_file(temp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (!out) return std::move(out).error();
-    std::string buffer(1 << 20, '\0');
     std::uint64_t offset = 0;
-    for (;;) {
-      const ssize_t n = ::read(reader->fd.get(), buffer.data(), buffer.size());
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) {
-        const int err = errno;
-        unlink_quietly(temp);
-        return errno_error(err, "read", from);
-      }
-      if (n == 0) break;
-      if (auto s = write_all(out->get(), std::string_view(buffer.data(), static_cast<std::size_t>(n)), offset,
-                             temp);
-          !s) {
-        unlink_quietly(temp);
-        return s;
-      }
-      offset += static_cast<std::uint64_t>(n);
+    if (auto s = read_chunks(reader->fd.get(), from,
+                             [&](std::string_view chunk) {
+                               auto written = write_all(out->get(), chunk, offset, temp);
+                               offset += chunk.size();
+                               return written;
+                             });
+        !s) {
+      unlink_quietly(temp);
+      return s;
     }
     out->reset();
     if (::rename(temp.c_str(), path.c_str()) != 0) {
