@@ -7,12 +7,17 @@
 #include <condition_variable>
 #include <mutex>
 
+#include "remote/http.h"
 #include "scan/remote.h"
 
 namespace berth::scan {
 namespace {
 
 namespace json = boost::json;
+using remote::http_call;
+using remote::HttpCall;
+using remote::HttpReply;
+using remote::url_encode;
 
 std::optional<json::object> parse_object(std::string_view text) {
   boost::system::error_code ec;

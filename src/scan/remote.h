@@ -1,5 +1,4 @@
-// Pulling an image from a registry to scan it: a small client of the OCI distribution API over
-// libcurl, and the plain HTTP call it is built on (shared with the external-scanner client).
+// Pulling an image from a registry to scan it, with remote::RegistryClient.
 //
 // pull_image fetches the manifest (by digest or tag) with an Accept for OCI and Docker manifests
 // and indexes, checks its digest, picks one image from an index, and downloads each layer blob
@@ -24,36 +23,6 @@
 #include "oci/manifest.h"
 
 namespace berth::scan {
-
-// ---- plain HTTP over libcurl ----
-
-struct HttpCall {
-  std::string method = "GET";
-  std::string url;
-  std::vector<std::string> headers;  // "Name: value"
-  std::optional<std::string> body;   // sent with Content-Length when set
-  bool follow_redirects = false;     // http(s) only, at most 5; Authorization stays with the first host
-  std::size_t max_response_bytes = 16 << 20;
-  std::chrono::seconds timeout{30};  // the whole exchange; 0 = none
-  std::chrono::seconds connect_timeout{15};
-  bool verify_tls = true;
-};
-
-struct HttpReply {
-  long status = 0;
-  std::vector<std::pair<std::string, std::string>> headers;  // of the last response
-  std::string body;
-  // First value of a header (case-insensitive), or nullopt.
-  std::optional<std::string> header(std::string_view name) const;
-};
-
-// Performs one exchange. Errors: unavailable (connection failed, timed out, cut short),
-// too_large (a body past max_response_bytes), invalid_argument (a malformed URL).
-// Any HTTP status is a success here.
-base::Result<HttpReply> http_call(const HttpCall& call);
-
-// Percent-encodes everything outside RFC 3986's unreserved characters.
-std::string url_encode(std::string_view text);
 
 // ---- pulling an image ----
 
@@ -101,14 +70,6 @@ base::Result<PulledImage> pull_image(const RemoteTarget& target, const RemoteOpt
                                      std::stop_token stop = {});
 
 // ---- pieces, exposed for tests ----
-
-// A `WWW-Authenticate: Bearer realm="...",service="...",scope="..."` challenge.
-struct BearerChallenge {
-  std::string realm;
-  std::string service;
-  std::string scope;
-};
-std::optional<BearerChallenge> parse_bearer_challenge(std::string_view header);
 
 // The child of an index to scan: the first whose platform is `os`/`architecture`, else the first
 // with platform os `os`; nothing if none. Children without a platform are not chosen.

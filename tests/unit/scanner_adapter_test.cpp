@@ -22,6 +22,8 @@
 #include "http/server.h"
 #include "oci/digest.h"
 #include "oci/media_types.h"
+#include "remote/http.h"
+#include "remote/registry_client.h"
 #include "scan/external.h"
 #include "scan/remote.h"
 #include "scan/scanner.h"
@@ -67,16 +69,17 @@ class TestServer {
   std::thread thread_;
 };
 
-scan::HttpReply call(const std::string& method, const std::string& url, std::vector<std::string> headers = {},
-                     std::optional<std::string> body = std::nullopt) {
-  scan::HttpCall c;
+remote::HttpReply call(const std::string& method, const std::string& url,
+                       std::vector<std::string> headers = {},
+                       std::optional<std::string> body = std::nullopt) {
+  remote::HttpCall c;
   c.method = method;
   c.url = url;
   c.headers = std::move(headers);
   c.body = std::move(body);
-  auto reply = scan::http_call(c);
+  auto reply = remote::http_call(c);
   EXPECT_TRUE(reply.ok()) << (reply.ok() ? "" : reply.error().message);
-  return reply.ok() ? *reply : scan::HttpReply{};
+  return reply.ok() ? *reply : remote::HttpReply{};
 }
 
 json::value json_of(const std::string& text) {
@@ -86,7 +89,7 @@ json::value json_of(const std::string& text) {
 }
 
 // The message of {"error":{"message":...}}, or a note that the body is not that.
-std::string error_message(const scan::HttpReply& reply) {
+std::string error_message(const remote::HttpReply& reply) {
   json::value v = json_of(reply.body);
   if (v.is_object()) {
     if (const auto* e = v.as_object().if_contains("error"); e != nullptr && e->is_object()) {
@@ -297,10 +300,10 @@ Options adapter_options(Gate& gate) {
 }
 
 // Polls the report until it is no longer 302 (at most ~10 s).
-scan::HttpReply poll_report(const TestServer& server, const std::string& id,
-                            std::string accept = std::string(media::kVulnerabilityReport),
-                            std::string query = "") {
-  scan::HttpReply reply;
+remote::HttpReply poll_report(const TestServer& server, const std::string& id,
+                              std::string accept = std::string(media::kVulnerabilityReport),
+                              std::string query = "") {
+  remote::HttpReply reply;
   for (int i = 0; i < 1000; ++i) {
     reply =
         call("GET", server.url("/api/v1/scan/" + id + "/report" + query), {bearer(), "Accept: " + accept});
@@ -412,7 +415,7 @@ TEST(ScannerAdapter, ScanLifecycle) {
   EXPECT_NE(error_message(no_format).find("sbom_media_type"), std::string::npos);
   for (std::string type : {"application/spdx+json", "application/vnd.cyclonedx+json"}) {
     auto sbom = poll_report(server, id, std::string(media::kSbomReport),
-                            "?sbom_media_type=" + scan::url_encode(type));
+                            "?sbom_media_type=" + remote::url_encode(type));
     ASSERT_EQ(sbom.status, 200) << sbom.body;
     EXPECT_EQ(sbom.header("Content-Type").value_or(""), media::kSbomReport);
     json::value v = json_of(sbom.body);
@@ -897,19 +900,19 @@ TEST_F(RemotePull, CancelledByTheStopToken) {
 }
 
 TEST(RemotePieces, ParsesBearerChallenges) {
-  auto c = scan::parse_bearer_challenge(
+  auto c = remote::parse_bearer_challenge(
       R"(Bearer realm="https://auth.example/token",service="registry.example",scope="repository:a/b:pull,push")");
   ASSERT_TRUE(c);
   EXPECT_EQ(c->realm, "https://auth.example/token");
   EXPECT_EQ(c->service, "registry.example");
   EXPECT_EQ(c->scope, "repository:a/b:pull,push");
-  auto unquoted = scan::parse_bearer_challenge("bearer realm=http://h/t, service=s");
+  auto unquoted = remote::parse_bearer_challenge("bearer realm=http://h/t, service=s");
   ASSERT_TRUE(unquoted);
   EXPECT_EQ(unquoted->realm, "http://h/t");
   EXPECT_EQ(unquoted->service, "s");
-  EXPECT_FALSE(scan::parse_bearer_challenge(R"(Basic realm="x")"));
-  EXPECT_FALSE(scan::parse_bearer_challenge(R"(Bearer service="x")"));
-  EXPECT_FALSE(scan::parse_bearer_challenge(R"(Bearer realm="unterminated)"));
+  EXPECT_FALSE(remote::parse_bearer_challenge(R"(Basic realm="x")"));
+  EXPECT_FALSE(remote::parse_bearer_challenge(R"(Bearer service="x")"));
+  EXPECT_FALSE(remote::parse_bearer_challenge(R"(Bearer realm="unterminated)"));
 }
 
 TEST(RemotePieces, PickPlatform) {
