@@ -21,6 +21,7 @@
 #include "backup/backup_job.h"
 #include "base/log.h"
 #include "base/open_files.h"
+#include "base/secret_box.h"
 #include "gc/gc_job.h"
 #include "http/middleware.h"
 #include "http/request_limit.h"
@@ -34,6 +35,7 @@
 #include "policy/immutability.h"
 #include "policy/pull_gate.h"
 #include "registry/registry.h"
+#include "replication/service.h"
 #include "retention/service.h"
 #include "scan/service.h"
 #include "vulndb/database.h"
@@ -328,6 +330,21 @@ int serve(const Config& config) {
     BERTH_LOG_ERROR("cannot register tag retention: {}", s.error().message);
     return 2;
   }
+  auto secrets = base::SecretBox::open(std::filesystem::path(config.data_dir) / "keys" / "secrets.key");
+  if (!secrets) {
+    BERTH_LOG_ERROR("cannot open the secret key: {}", secrets.error().message);
+    return 2;
+  }
+  replication::Registries registries(*storage->replication, std::move(*secrets));
+  replication::Options replication_options;
+  if (auto admin = storage->iam->find_user("admin"); admin && *admin)
+    replication_options.owner_id = (*admin)->id;
+  replication::Service replication(*storage->replication, registries, registry, *storage->iam,
+                                   *storage->labels, runner, scheduler, replication_options);
+  if (auto s = replication.register_job(); !s) {
+    BERTH_LOG_ERROR("cannot register replication: {}", s.error().message);
+    return 2;
+  }
   if (config.backup_dir.empty() && !config.backup_schedule.empty()) {
     BERTH_LOG_ERROR("config backup.schedule needs backup.dir");
     return 2;
@@ -353,8 +370,13 @@ int serve(const Config& config) {
   };
   oci_options.pull_gate = [&pull_gate](const policy::PullCheck& pull) { return pull_gate.check(pull); };
   // Scan on push (project metadata auto_scan; auto_sbom_generation adds an SBOM).
-  oci_options.on_manifest_pushed = [&iam, &scanner, &plan](const std::string& repository,
-                                                           const std::string& digest) {
+  oci_options.on_manifest_deleted = [&replication](const std::string& repository, const std::string& digest) {
+    replication.on_delete(repository, digest);
+  };
+  oci_options.on_manifest_pushed = [&iam, &scanner, &plan, &replication](const std::string& repository,
+                                                                         const std::string& digest,
+                                                                         const std::string& reference) {
+    replication.on_push(repository, digest, reference == digest ? std::string() : reference);
     if (!plan.get().scanning) return;
     auto project = iam.project(repository.substr(0, repository.find('/')));
     if (!project) return;
@@ -389,6 +411,9 @@ int serve(const Config& config) {
   rest.immutability = &immutability;
   rest.retention = &retention;
   rest.retention_tasks = storage->retention.get();
+  rest.registries = &registries;
+  rest.replication = &replication;
+  rest.replication_tasks = storage->replication.get();
 
   const std::string registry_denied =
       R"({"errors":[{"code":"DENIED","message":"requests from this address are not allowed"}]})";

@@ -40,6 +40,7 @@ base::Result<Storage> open_storage(const std::string& data_dir) {
   storage.limits = std::move(metadata->limits);
   storage.immutability = std::move(metadata->immutability);
   storage.retention = std::move(metadata->retention);
+  storage.replication = std::move(metadata->replication);
   return storage;
 }
 

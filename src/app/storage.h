@@ -15,6 +15,7 @@
 #include "meta/job_database.h"
 #include "meta/label_database.h"
 #include "meta/limits_database.h"
+#include "meta/replication_database.h"
 #include "meta/retention_database.h"
 #include "meta/scan_database.h"
 #include "meta/sqlite.h"
@@ -32,6 +33,7 @@ struct Storage {
   std::unique_ptr<meta::LimitsDatabase> limits;              // same file: quotas and settings (the plan)
   std::unique_ptr<meta::ImmutabilityDatabase> immutability;  // same file: tag immutability rules
   std::unique_ptr<meta::RetentionDatabase> retention;        // same file: tag retention policies and runs
+  std::unique_ptr<meta::ReplicationDatabase> replication;    // same file: registries, replication
 };
 
 // Creates the directory if needed, takes its lock, opens the blob store (filesystem)

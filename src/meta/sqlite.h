@@ -11,6 +11,7 @@
 #include "meta/job_database.h"
 #include "meta/label_database.h"
 #include "meta/limits_database.h"
+#include "meta/replication_database.h"
 #include "meta/retention_database.h"
 #include "meta/scan_database.h"
 
@@ -27,6 +28,7 @@ struct SqliteMetadata {
   std::unique_ptr<LimitsDatabase> limits;  // quotas and settings
   std::unique_ptr<ImmutabilityDatabase> immutability;
   std::unique_ptr<RetentionDatabase> retention;
+  std::unique_ptr<ReplicationDatabase> replication;
 };
 
 // Opens (creating if needed) the SQLite database at `path` in WAL mode and applies

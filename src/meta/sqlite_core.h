@@ -55,6 +55,7 @@
 #include "meta/job_database.h"
 #include "meta/label_database.h"
 #include "meta/limits_database.h"
+#include "meta/replication_database.h"
 #include "meta/retention_database.h"
 #include "meta/scan_database.h"
 
@@ -357,5 +358,7 @@ std::unique_ptr<LimitsDatabase> make_limits_database(std::shared_ptr<Core> core)
 std::unique_ptr<ImmutabilityDatabase> make_immutability_database(std::shared_ptr<Core> core);
 // sqlite_retention.cpp
 std::unique_ptr<RetentionDatabase> make_retention_database(std::shared_ptr<Core> core);
+// sqlite_replication.cpp
+std::unique_ptr<ReplicationDatabase> make_replication_database(std::shared_ptr<Core> core);
 
 }  // namespace berth::meta::sqlite

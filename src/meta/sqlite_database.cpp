@@ -614,6 +614,7 @@ base::Result<SqliteMetadata> open_sqlite(const std::string& path) {
   metadata.limits = sqlite::make_limits_database(*core);
   metadata.immutability = sqlite::make_immutability_database(*core);
   metadata.retention = sqlite::make_retention_database(*core);
+  metadata.replication = sqlite::make_replication_database(*core);
   return metadata;
 }
 

@@ -423,9 +423,67 @@ CREATE TABLE gc_holds (
 ) WITHOUT ROWID;
 )sql";
 
+// V11: replication: other registries (their secrets sealed), policies, executions and tasks.
+constexpr const char* kSchemaV11 = R"sql(
+CREATE TABLE registries (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  name TEXT NOT NULL UNIQUE,
+  type TEXT NOT NULL,
+  url TEXT NOT NULL,
+  description TEXT NOT NULL,
+  credential_type TEXT NOT NULL,
+  access_key TEXT NOT NULL,
+  sealed_secret TEXT NOT NULL,
+  insecure INTEGER NOT NULL CHECK (insecure IN (0, 1)),
+  status TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE TABLE replication_policies (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  name TEXT NOT NULL UNIQUE,
+  src_registry_id INTEGER NOT NULL,
+  dest_registry_id INTEGER NOT NULL,
+  enabled INTEGER NOT NULL CHECK (enabled IN (0, 1)),
+  policy TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE TABLE replication_executions (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  policy_id INTEGER NOT NULL REFERENCES replication_policies(id) ON DELETE CASCADE,
+  job_id INTEGER,
+  status TEXT NOT NULL,
+  status_text TEXT NOT NULL,
+  trigger_kind TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  started_at INTEGER NOT NULL,
+  ended_at INTEGER,
+  total INTEGER NOT NULL,
+  failed INTEGER NOT NULL,
+  succeed INTEGER NOT NULL,
+  in_progress INTEGER NOT NULL,
+  stopped INTEGER NOT NULL
+);
+CREATE INDEX replication_executions_by_policy ON replication_executions(policy_id, id);
+CREATE TABLE replication_tasks (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  execution_id INTEGER NOT NULL REFERENCES replication_executions(id) ON DELETE CASCADE,
+  resource_type TEXT NOT NULL,
+  src_resource TEXT NOT NULL,
+  dst_resource TEXT NOT NULL,
+  operation TEXT NOT NULL,
+  status TEXT NOT NULL,
+  started_at INTEGER NOT NULL,
+  ended_at INTEGER,
+  log TEXT NOT NULL
+);
+CREATE INDEX replication_tasks_by_execution ON replication_tasks(execution_id, id);
+)sql";
+
 // Append new steps; never edit a released one.
 constexpr const char* kMigrations[] = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4, kSchemaV5,
-                                       kSchemaV6, kSchemaV7, kSchemaV8, kSchemaV9, kSchemaV10};
+                                       kSchemaV6, kSchemaV7, kSchemaV8, kSchemaV9, kSchemaV10, kSchemaV11};
 
 }  // namespace
 

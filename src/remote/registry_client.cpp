@@ -399,6 +399,20 @@ base::Status RegistryClient::delete_manifest(const std::string& repository, cons
   return {};
 }
 
+base::Result<std::string> RegistryClient::referrers(const std::string& repository,
+                                                    const std::string& digest) {
+  Request request;
+  request.url = url_for("/v2/" + repository + "/referrers/" + digest);
+  request.headers = {"Accept: application/vnd.oci.image.index.v1+json"};
+  request.repository = repository;
+  request.max_response_bytes = oci::kMaxManifestSize;
+  auto reply = send(request);
+  if (!reply) return std::move(reply).error();
+  if (reply->status == 200) return std::move(reply->body);
+  if (reply->status == 404 || reply->status == 400 || reply->status == 405) return std::string();
+  return refused("the referrers of " + digest, *reply);
+}
+
 base::Result<bool> RegistryClient::has_blob(const std::string& repository, const std::string& digest) {
   Request request;
   request.method = "HEAD";

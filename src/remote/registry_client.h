@@ -97,6 +97,9 @@ class RegistryClient {
   base::Status put_manifest(const std::string& repository, const std::string& reference,
                             std::string_view bytes, const std::string& media_type);
   base::Status delete_manifest(const std::string& repository, const std::string& reference);
+  // The referrers index of `digest` (OCI 1.1 referrers API), as JSON text; "" where the
+  // registry does not answer that API.
+  base::Result<std::string> referrers(const std::string& repository, const std::string& digest);
 
   // True when the registry holds the blob in `repository`.
   base::Result<bool> has_blob(const std::string& repository, const std::string& digest);

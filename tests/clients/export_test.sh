@@ -24,30 +24,8 @@ project_id=$(api GET /projects/exp -H 'X-Is-Resource-Name: true' | jq -r .projec
 api POST "/projects/exp/immutabletagrules" -d '{"disabled":false,"action":"immutable","template":"immutable_template",
   "tag_selectors":[{"kind":"doublestar","decoration":"matches","pattern":"v*"}],
   "scope_selectors":{"repository":[{"kind":"doublestar","decoration":"repoMatches","pattern":"**"}]}}'
-make_layout "$src" --seed 7
-multi=$(layout_ref_digest "$src" multi)
-index=$(layout_ref_digest "$src" index)
-skopeo copy --quiet --preserve-digests --dest-tls-verify=false "oci:$src:multi" "docker://$REGISTRY/exp/app:multi"
-skopeo copy --quiet --preserve-digests --all --dest-tls-verify=false "oci:$src:index" "docker://$REGISTRY/exp/app:v1"
-# The referrer: an artifact manifest whose subject is multi (empty config, one small layer).
+push_sample_set "$src" exp/app
 auth=(-u "$REGISTRY_USER:$REGISTRY_PASSWORD")
-printf '{}' >"$CLIENT_TMPDIR/empty.json"
-printf 'an sbom of multi\n' >"$CLIENT_TMPDIR/sbom.txt"
-for f in empty.json sbom.txt; do
-  d="sha256:$(sha256_file "$CLIENT_TMPDIR/$f")"
-  curl -fsS "${auth[@]}" -X POST --data-binary "@$CLIENT_TMPDIR/$f" -H 'Content-Type: application/octet-stream' \
-    "http://$REGISTRY/v2/exp/app/blobs/uploads/?digest=$d" >/dev/null
-done
-jq -cn --arg subject "$multi" --arg size "$(stat -c %s "$(layout_blob "$src" "$multi")")" \
-  --arg layer "sha256:$(sha256_file "$CLIENT_TMPDIR/sbom.txt")" --arg empty "sha256:$(sha256_file "$CLIENT_TMPDIR/empty.json")" \
-  '{schemaVersion: 2, mediaType: "application/vnd.oci.image.manifest.v1+json", artifactType: "text/x-sbom",
-    config: {mediaType: "application/vnd.oci.empty.v1+json", digest: $empty, size: 2},
-    layers: [{mediaType: "text/plain", digest: $layer, size: 17}],
-    subject: {mediaType: "application/vnd.oci.image.manifest.v1+json", digest: $subject, size: ($size | tonumber)}}' \
-  >"$CLIENT_TMPDIR/referrer.json"
-referrer="sha256:$(sha256_file "$CLIENT_TMPDIR/referrer.json")"
-curl -fsS "${auth[@]}" -X PUT --data-binary "@$CLIENT_TMPDIR/referrer.json" \
-  -H 'Content-Type: application/vnd.oci.image.manifest.v1+json' "http://$REGISTRY/v2/exp/app/manifests/$referrer" >/dev/null
 
 step "berth export beside the running server"
 "$BERTH_BINARY" export --project exp "$out" --data "$REGISTRY_DATA"
@@ -66,11 +44,7 @@ expect_eq "settings: immutability rules" 1 "$(jq -r '.immutable_rules | length' 
 step "skopeo copies the layouts into Debian's docker-registry, digests unchanged"
 command -v docker-registry >/dev/null || fail "docker-registry is not installed"
 dport=$(free_port)
-distribution_config "$CLIENT_TMPDIR/distribution" "127.0.0.1:$dport" warn >"$CLIENT_TMPDIR/registry.yml"
-env -u REGISTRY_AUTH_FILE -u REGISTRY_USER -u REGISTRY_PASSWORD -u REGISTRY_DATA -u REGISTRY -u REGISTRY_KIND \
-  docker-registry serve "$CLIENT_TMPDIR/registry.yml" >"$CLIENT_TMPDIR/distribution.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 100); do curl -fsS "http://127.0.0.1:$dport/v2/" >/dev/null 2>&1 && break; sleep 0.1; done
+start_distribution "$CLIENT_TMPDIR/distribution" "$dport"
 dist="127.0.0.1:$dport/exp/app"
 skopeo copy --quiet --preserve-digests --dest-tls-verify=false "oci:$layout:multi" "docker://$dist:multi"
 skopeo copy --quiet --preserve-digests --all --dest-tls-verify=false "oci:$layout:v1" "docker://$dist:v1"
@@ -87,9 +61,7 @@ BERTH_ADMIN_PASSWORD="$REGISTRY_PASSWORD" "$BERTH_BINARY" admin project create s
 "$BERTH_BINARY" import "$out" --data "$fresh"
 "$BERTH_BINARY" fsck --data "$fresh"
 fport=$(free_port)
-"$BERTH_BINARY" serve --listen "127.0.0.1:$fport" --data "$fresh" --log-level warn >"$CLIENT_TMPDIR/fresh.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 100); do curl -fsS "http://127.0.0.1:$fport/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
+start_berth "$BERTH_BINARY" "$fresh" "$fport"
 back="127.0.0.1:$fport/exp/app"
 creds=(--creds "$REGISTRY_USER:$REGISTRY_PASSWORD")
 expect_eq "multi imported" "$multi" "sha256:$(skopeo inspect "${TLS[@]}" "${creds[@]}" --raw "docker://$back:multi" | sha256_stdin)"

@@ -99,3 +99,37 @@ api() {
   curl -fsS -X "$method" -u "$REGISTRY_USER:$REGISTRY_PASSWORD" -H 'Content-Type: application/json' \
     "http://$REGISTRY/api/v2.0$path" "$@"
 }
+
+# push_sample_set LAYOUT_DIR PROJECT/REPO: builds a layout with make_layout and pushes into the
+# registry under test an image (tag multi), a multi-arch index (tag v1) and an SBOM-like referrer
+# whose subject is the image. Sets `multi`, `index` and `referrer` to their digests.
+push_sample_set() {
+  local layout=$1 repo=$2 dir
+  dir=$(dirname "$layout")
+  make_layout "$layout" --seed 7
+  multi=$(layout_ref_digest "$layout" multi)
+  index=$(layout_ref_digest "$layout" index)
+  skopeo copy --quiet --preserve-digests --dest-tls-verify=false --dest-creds "$REGISTRY_USER:$REGISTRY_PASSWORD" \
+    "oci:$layout:multi" "docker://$REGISTRY/$repo:multi"
+  skopeo copy --quiet --preserve-digests --all --dest-tls-verify=false --dest-creds "$REGISTRY_USER:$REGISTRY_PASSWORD" \
+    "oci:$layout:index" "docker://$REGISTRY/$repo:v1"
+  local auth=(-u "$REGISTRY_USER:$REGISTRY_PASSWORD")
+  printf '{}' >"$dir/empty.json"
+  printf 'an sbom of multi\n' >"$dir/sbom.txt"
+  local f d
+  for f in empty.json sbom.txt; do
+    d="sha256:$(sha256_file "$dir/$f")"
+    curl -fsS "${auth[@]}" -X POST --data-binary "@$dir/$f" -H 'Content-Type: application/octet-stream' \
+      "http://$REGISTRY/v2/$repo/blobs/uploads/?digest=$d" >/dev/null
+  done
+  jq -cn --arg subject "$multi" --arg size "$(stat -c %s "$(layout_blob "$layout" "$multi")")" \
+    --arg layer "sha256:$(sha256_file "$dir/sbom.txt")" --arg empty "sha256:$(sha256_file "$dir/empty.json")" \
+    '{schemaVersion: 2, mediaType: "application/vnd.oci.image.manifest.v1+json", artifactType: "text/x-sbom",
+      config: {mediaType: "application/vnd.oci.empty.v1+json", digest: $empty, size: 2},
+      layers: [{mediaType: "text/plain", digest: $layer, size: 17}],
+      subject: {mediaType: "application/vnd.oci.image.manifest.v1+json", digest: $subject, size: ($size | tonumber)}}' \
+    >"$dir/referrer.json"
+  referrer="sha256:$(sha256_file "$dir/referrer.json")"
+  curl -fsS "${auth[@]}" -X PUT --data-binary "@$dir/referrer.json" \
+    -H 'Content-Type: application/vnd.oci.image.manifest.v1+json' "http://$REGISTRY/v2/$repo/manifests/$referrer" >/dev/null
+}

@@ -282,7 +282,8 @@ TEST_F(MetaSqliteTest, AManifestPushedAgainAsASignatureBecomesAnAccessory) {
   "ALTER TABLE repository_blobs DROP COLUMN linked_at; DROP TABLE quotas; DROP TABLE project_blobs; "    \
   "DROP TABLE project_usage; DROP TABLE doomed_blobs; DROP TABLE settings; DROP TABLE immutable_rules; " \
   "DROP TABLE retention_tasks; DROP TABLE retention_executions; DROP TABLE retention_policies; "         \
-  "DROP TABLE gc_holds; "
+  "DROP TABLE gc_holds; DROP TABLE replication_tasks; DROP TABLE replication_executions; "               \
+  "DROP TABLE replication_policies; DROP TABLE registries; "
 
 TEST_F(MetaSqliteTest, TheUpgradeClassifiesExistingReferrersAndCosignTags) {
   auto subject = manifest("a", "subject");

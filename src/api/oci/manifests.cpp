@@ -5,6 +5,7 @@
 #include "api/oci/responses.h"
 #include "oci/manifest.h"
 #include "oci/media_types.h"
+#include "oci/names.h"
 
 namespace berth::api::oci {
 namespace {
@@ -123,7 +124,8 @@ Awaitable put_manifest(Context& context, http::Exchange& exchange, const Route& 
   }
   audit(context, exchange, route, "create", artifact_name(route, stored->digest));
   if (context.options.on_manifest_pushed) {
-    co_await exchange.run_blocking([&] { context.options.on_manifest_pushed(route.name, stored->digest); });
+    co_await exchange.run_blocking(
+        [&] { context.options.on_manifest_pushed(route.name, stored->digest, route.reference); });
   }
   http::Response response = empty_response(201);
   response.headers.set("Location", "/v2/" + route.name + "/manifests/" + stored->digest);
@@ -138,6 +140,9 @@ Awaitable delete_manifest(Context& context, http::Exchange& exchange, const Rout
       [&] { deleted = context.registry.delete_manifest(route.name, route.reference); });
   if (!deleted) co_return error_response(deleted.error());
   audit(context, exchange, route, "delete", artifact_name(route, route.reference));
+  if (context.options.on_manifest_deleted && berth::oci::looks_like_digest(route.reference)) {
+    co_await exchange.run_blocking([&] { context.options.on_manifest_deleted(route.name, route.reference); });
+  }
   co_return empty_response(202);
 }
 

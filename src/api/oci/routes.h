@@ -24,8 +24,12 @@ struct Options {
   // HEAD of a manifest; unset = no policy.
   std::function<bool(const std::string& repository)> pull_policy_may_apply;
   std::function<std::optional<std::string>(const policy::PullCheck& pull)> pull_gate;
-  // Told (on the blocking pool) after a manifest was stored: scan on push.
-  std::function<void(const std::string& repository, const std::string& digest)> on_manifest_pushed;
+  // Told (on the blocking pool) after a manifest was stored under `reference` (a tag or its
+  // digest): scan on push, event-based replication.
+  std::function<void(const std::string& repository, const std::string& digest, const std::string& reference)>
+      on_manifest_pushed;
+  // Told (on the blocking pool) after a manifest was deleted by digest: replication of deletions.
+  std::function<void(const std::string& repository, const std::string& digest)> on_manifest_deleted;
 };
 
 // Serves every /v2/ route of the distribution spec, each request authorized by `auth`

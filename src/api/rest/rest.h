@@ -70,6 +70,7 @@ std::vector<Route> quota_routes();         // quotas.cpp: /quotas
 std::vector<Route> gc_routes();            // gc.cpp: /system/gc, its schedule, history and logs
 std::vector<Route> immutability_routes();  // immutability.cpp: /projects/{p}/immutabletagrules
 std::vector<Route> retention_routes();     // retentions.cpp: /retentions, executions, tasks, logs
+std::vector<Route> replication_routes();   // replication.cpp: /registries, /replication/...
 // Every table above, concatenated (routes.cpp): what the API serves and swagger.json documents.
 std::vector<Route> all_routes();
 

@@ -32,9 +32,14 @@ class Immutability;
 namespace berth::retention {
 class Service;
 }
+namespace berth::replication {
+class Service;
+class Registries;
+}  // namespace berth::replication
 namespace berth::meta {
+class ReplicationDatabase;
 class RetentionDatabase;
-}
+}  // namespace berth::meta
 namespace berth::artifact {
 class Inspector;
 }
@@ -71,6 +76,11 @@ struct Context {
   // 503 while `retention` is null.
   retention::Service* retention = nullptr;
   meta::RetentionDatabase* retention_tasks = nullptr;
+  // Registries and replication (policies, executions, the tasks' records); the endpoints
+  // answer 503 while these are null.
+  replication::Registries* registries = nullptr;
+  replication::Service* replication = nullptr;
+  meta::ReplicationDatabase* replication_tasks = nullptr;
 };
 
 // Serves /api/v2.0/... . Authenticates each request by basic auth or by the portal
