@@ -34,6 +34,7 @@
 #include "plan/plan.h"
 #include "policy/immutability.h"
 #include "policy/pull_gate.h"
+#include "proxy/cache.h"
 #include "registry/registry.h"
 #include "replication/service.h"
 #include "retention/service.h"
@@ -345,6 +346,20 @@ int serve(const Config& config) {
     BERTH_LOG_ERROR("cannot register replication: {}", s.error().message);
     return 2;
   }
+  proxy::Cache proxy(registry, registries);
+  {
+    meta::ListQuery all;
+    all.limit = 0;
+    auto projects = storage->iam->list_projects(all, std::nullopt, false);
+    if (!projects) {
+      BERTH_LOG_ERROR("cannot list the projects: {}", projects.error().message);
+      return 2;
+    }
+    for (const auto& project : projects->items) {
+      auto it = project.metadata.find("registry_id");
+      if (it != project.metadata.end()) proxy.set_project(project.name, std::atoll(it->second.c_str()));
+    }
+  }
   if (config.backup_dir.empty() && !config.backup_schedule.empty()) {
     BERTH_LOG_ERROR("config backup.schedule needs backup.dir");
     return 2;
@@ -370,6 +385,13 @@ int serve(const Config& config) {
   };
   oci_options.pull_gate = [&pull_gate](const policy::PullCheck& pull) { return pull_gate.check(pull); };
   // Scan on push (project metadata auto_scan; auto_sbom_generation adds an SBOM).
+  oci_options.proxied = [&proxy](const std::string& repository) { return proxy.proxied(repository); };
+  oci_options.proxy_manifest = [&proxy](const std::string& repository, const std::string& reference) {
+    return proxy.manifest(repository, reference);
+  };
+  oci_options.proxy_blob = [&proxy](const std::string& repository, const std::string& digest) {
+    return proxy.fetch_blob(repository, digest);
+  };
   oci_options.on_manifest_deleted = [&replication](const std::string& repository, const std::string& digest) {
     replication.on_delete(repository, digest);
   };
@@ -414,6 +436,7 @@ int serve(const Config& config) {
   rest.registries = &registries;
   rest.replication = &replication;
   rest.replication_tasks = storage->replication.get();
+  rest.proxy = &proxy;
 
   const std::string registry_denied =
       R"({"errors":[{"code":"DENIED","message":"requests from this address are not allowed"}]})";

@@ -98,6 +98,9 @@ struct NewProject {
   std::string name;
   std::map<std::string, std::string> metadata;  // "public": "true"/"false", ...
   std::int64_t storage_limit = -1;              // the project's storage quota in bytes; -1 = none
+  // A proxy-cache project of this registry (system administrators only); kept as the metadata
+  // "registry_id", which no metadata update can change. 0 = an ordinary project.
+  std::int64_t registry_id = 0;
 };
 
 struct NewRobot {

@@ -81,8 +81,9 @@ Result<std::map<std::string, std::string>> normalize_metadata(
     const std::map<std::string, std::string>& metadata, bool allow_removal) {
   std::map<std::string, std::string> out;
   for (const auto& [key, value] : metadata) {
-    // Set by /retentions only; a client sending back the metadata it read is not refused.
-    if (key == "retention_id") continue;
+    // Set by /retentions and at creation only; a client sending back the metadata it read is
+    // not refused.
+    if (key == "retention_id" || key == "registry_id") continue;
     if (value.empty() && allow_removal && key != "public") {
       out[key] = "";
       continue;
@@ -189,6 +190,11 @@ Result<meta::Project> Service::create_project(const Caller& caller, const NewPro
   auto metadata = normalize_metadata(project.metadata, false);
   if (!metadata) return metadata.error();
   metadata->try_emplace("public", "false");
+  if (project.registry_id != 0) {
+    if (!principal.sysadmin)
+      return error(Error::Code::forbidden, "Only system admin can create proxy cache project");
+    (*metadata)["registry_id"] = std::to_string(project.registry_id);
+  }
 
   std::int64_t owner_id = principal.id;
   if (principal.is_robot()) {

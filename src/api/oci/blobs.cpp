@@ -29,6 +29,14 @@ Awaitable get_blob(Context& context, http::Exchange& exchange, const Route& rout
   } else {
     co_await exchange.run_blocking([&] { info = registry.stat_blob(route.name, route.reference); });
   }
+  if (!info && info.error().code == ErrorCode::blob_unknown && context.options.proxied &&
+      context.options.proxied(route.name)) {
+    co_await exchange.run_blocking([&] {
+      auto fetched = context.options.proxy_blob(route.name, route.reference);
+      info = fetched ? registry.stat_blob(route.name, route.reference)
+                     : registry::Result<registry::BlobInfo>(fetched.error());
+    });
+  }
   if (!info) co_return error_response(info.error());
 
   http::Response response;

@@ -68,7 +68,17 @@ std::string artifact_name(const Route& route, const std::string& digest) {
 
 Awaitable get_manifest(Context& context, http::Exchange& exchange, const Route& route, bool head) {
   auto& registry = context.registry;
-  std::optional<registry::ManifestContent> content = registry.cached_manifest(route.name, route.reference);
+  const bool proxied = context.options.proxied && context.options.proxied(route.name);
+  std::optional<registry::ManifestContent> content;
+  if (proxied) {
+    registry::Result<registry::ManifestContent> loaded = berth::oci::make_error(ErrorCode::internal, "");
+    co_await exchange.run_blocking(
+        [&] { loaded = context.options.proxy_manifest(route.name, route.reference); });
+    if (!loaded) co_return error_response(loaded.error());
+    content = std::move(loaded).value();
+  } else {
+    content = registry.cached_manifest(route.name, route.reference);
+  }
   if (!content) {
     registry::Result<registry::ManifestContent> loaded = berth::oci::make_error(ErrorCode::internal, "");
     co_await exchange.run_blocking([&] { loaded = registry.get_manifest(route.name, route.reference); });

@@ -66,6 +66,13 @@ boost::asio::awaitable<http::Response> dispatch(Context& context, http::Exchange
   auto decision = co_await context.auth.authorize(exchange, need_of(parsed, exchange.request()));
   if (decision.refusal) co_return std::move(*decision.refusal);
   Route route{std::move(parsed.name), std::move(parsed.reference), std::move(decision.principal)};
+  const http::Method method = exchange.request().method;
+  const bool writes = parsed.resource == Resource::upload_start || parsed.resource == Resource::upload ||
+                      (parsed.resource == Resource::manifest && method == http::Method::put);
+  if (writes && context.options.proxied && context.options.proxied(route.name)) {
+    co_return error_response(ErrorCode::denied, "can not push artifact to a proxy project: " +
+                                                    route.name.substr(0, route.name.find('/')));
+  }
   switch (parsed.resource) {
     case Resource::base:
       co_return api_base(exchange);

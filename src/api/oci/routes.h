@@ -30,6 +30,14 @@ struct Options {
       on_manifest_pushed;
   // Told (on the blocking pool) after a manifest was deleted by digest: replication of deletions.
   std::function<void(const std::string& repository, const std::string& digest)> on_manifest_deleted;
+  // Proxy-cache projects: `proxied` answers from memory whether a repository is in one. Pulls
+  // there take their manifest from `proxy_manifest`, a blob not kept is first fetched by
+  // `proxy_blob` (both blocking), and pushes are refused. Unset = no proxy projects.
+  std::function<bool(const std::string& repository)> proxied;
+  std::function<registry::Result<registry::ManifestContent>(const std::string& repository,
+                                                            const std::string& reference)>
+      proxy_manifest;
+  std::function<registry::Status(const std::string& repository, const std::string& digest)> proxy_blob;
 };
 
 // Serves every /v2/ route of the distribution spec, each request authorized by `auth`

@@ -6,6 +6,11 @@
 
 #include "api/rest/rest.h"
 #include "api/rest/scan_shapes.h"
+#include "base/log.h"
+#include "policy/retention.h"
+#include "proxy/cache.h"
+#include "replication/registries.h"
+#include "retention/service.h"
 
 namespace berth::api::rest {
 namespace {
@@ -73,14 +78,39 @@ boost::asio::awaitable<base::Result<std::string, http::Response>> name_reference
 
 // POST /projects (ProjectReq): 201 with Location /api/v2.0/projects/{id} (the name with
 // "X-Resource-Name-In-Location: true").
+// The retention policy of a new proxy-cache project: keep what was pulled in the last 7 days,
+// checked daily.
+policy::RetentionPolicy proxy_retention(std::int64_t project_id) {
+  policy::RetentionRule rule;
+  rule.template_name = "nDaysSinceLastPull";
+  rule.params["nDaysSinceLastPull"] = 7;
+  rule.tag_selectors.push_back(policy::Selector{"doublestar", "matches", "**", ""});
+  rule.repository_selectors.push_back(policy::Selector{"doublestar", "repoMatches", "**", ""});
+  policy::RetentionPolicy out;
+  out.rules.push_back(std::move(rule));
+  out.cron = "0 0 0 * * *";
+  out.project_id = project_id;
+  return out;
+}
+
 Awaitable create_project(Call& call) {
   auto body = co_await read_json_object(call);
   if (!body) co_return std::move(body).error();
   auto name = string_member(*body, "project_name");
   if (!name) co_return std::move(name).error();
   if (!*name || (*name)->empty()) co_return error_response(400, "project_name is required");
-  if (const auto* registry = body->if_contains("registry_id"); registry != nullptr && !registry->is_null())
-    co_return error_response(400, "proxy cache projects are not supported");
+  auto registry_id = int_member(*body, "registry_id");
+  if (!registry_id) co_return std::move(registry_id).error();
+  if (*registry_id && **registry_id != 0) {
+    if (call.context.proxy == nullptr || call.context.registries == nullptr)
+      co_return error_response(400, "proxy cache projects are not supported");
+    if (!call.caller.principal.sysadmin)
+      co_return error_response(403, "Only system admin can create proxy cache project");
+    if (**registry_id < 0) co_return error_response(400, "invalid registry_id");
+    auto registry = co_await blocking(call, [&] { return call.context.registries->get(**registry_id); });
+    if (!registry) co_return internal_error("read registry", registry.error());
+    if (!*registry) co_return error_response(404, "registry " + std::to_string(**registry_id) + " not found");
+  }
   if (const auto* metadata = body->if_contains("metadata"); metadata != nullptr && metadata->is_object()) {
     const auto* retention = metadata->get_object().if_contains("retention_id");
     if (retention != nullptr && retention->is_string() && !retention->get_string().empty())
@@ -98,9 +128,22 @@ Awaitable create_project(Call& call) {
   // As in Harbor: only system administrators choose a project's quota, and 0 means the default.
   if (*storage_limit && **storage_limit != 0 && call.caller.principal.sysadmin)
     project.storage_limit = **storage_limit;
+  if (*registry_id) project.registry_id = **registry_id;
   auto created =
       co_await blocking(call, [&] { return call.context.iam.create_project(call.caller, project); });
   if (!created) co_return error_response(created.error());
+  if (project.registry_id != 0) {
+    call.context.proxy->set_project(created->name, project.registry_id);
+    // As Harbor: what a proxy project keeps goes 7 days after its last pull.
+    if (call.context.retention != nullptr) {
+      co_await blocking(call, [&] {
+        auto policy = proxy_retention(created->id);
+        if (auto made = call.context.retention->create(policy); !made)
+          BERTH_LOG_WARN("proxy project {}: no retention policy: {}", created->name, made.error().message);
+        return 0;
+      });
+    }
+  }
   const auto by_name = call.request().headers.get("X-Resource-Name-In-Location");
   const bool name_in_location = by_name && (*by_name == "true" || *by_name == "True" || *by_name == "1");
   co_return created_response("/projects/" + (name_in_location ? created->name : std::to_string(created->id)));
@@ -220,8 +263,12 @@ Awaitable update_project(Call& call) {
 Awaitable delete_project(Call& call) {
   auto reference = co_await project_name_or_id(call);
   if (!reference) co_return std::move(reference).error();
-  auto deleted =
-      co_await blocking(call, [&] { return call.context.iam.delete_project(call.caller, *reference); });
+  std::string name;
+  auto deleted = co_await blocking(call, [&] {
+    if (auto project = call.context.iam.get_project(call.caller, *reference)) name = project->name;
+    return call.context.iam.delete_project(call.caller, *reference);
+  });
+  if (deleted && call.context.proxy != nullptr && !name.empty()) call.context.proxy->set_project(name, 0);
   co_return status_response(deleted);
 }
 
@@ -333,11 +380,19 @@ Awaitable delete_metadata(Call& call) {
 
 boost::json::object project_json(const meta::Project& project, std::optional<meta::Role> role) {
   boost::json::object metadata;
-  for (const auto& [key, value] : project.metadata) metadata[key] = value;
+  std::int64_t registry_id = 0;
+  for (const auto& [key, value] : project.metadata) {
+    if (key == "registry_id") {
+      registry_id = std::atoll(value.c_str());
+    } else {
+      metadata[key] = value;
+    }
+  }
   boost::json::array role_ids;
   if (role) role_ids.push_back(static_cast<int>(*role));
   return boost::json::object{
       {"project_id", project.id},
+      {"registry_id", registry_id},
       {"name", project.name},
       {"owner_id", project.owner_id},
       {"owner_name", project.owner_name},

@@ -5,6 +5,7 @@
 #include <boost/json/array.hpp>
 
 #include "api/rest/rest.h"
+#include "proxy/cache.h"
 #include "replication/service.h"
 
 namespace berth::api::rest {
@@ -175,6 +176,9 @@ Awaitable delete_registry(Call& call) {
   if (auto refused = refuse(call)) co_return std::move(*refused);
   auto id = parse_id(call, "id");
   if (!id) co_return std::move(id).error();
+  if (call.context.proxy != nullptr && call.context.proxy->project_of(*id))
+    co_return error_response(412, "the registry " + std::to_string(*id) +
+                                      " is referenced by proxy cache project, cannot delete it");
   co_return co_await blocking(call, [&]() -> http::Response {
     if (auto s = call.context.registries->remove(*id); !s) {
       if (s.error().code == base::Errc::conflict) return error_response(412, s.error().message);

@@ -32,6 +32,9 @@ class Immutability;
 namespace berth::retention {
 class Service;
 }
+namespace berth::proxy {
+class Cache;
+}  // namespace berth::proxy
 namespace berth::replication {
 class Service;
 class Registries;
@@ -81,6 +84,8 @@ struct Context {
   replication::Registries* registries = nullptr;
   replication::Service* replication = nullptr;
   meta::ReplicationDatabase* replication_tasks = nullptr;
+  // Proxy-cache projects (a project created with registry_id); refused while null.
+  proxy::Cache* proxy = nullptr;
 };
 
 // Serves /api/v2.0/... . Authenticates each request by basic auth or by the portal
