@@ -40,9 +40,17 @@
 #include "retention/service.h"
 #include "scan/service.h"
 #include "vulndb/database.h"
+#include "webhook/webhook.h"
 
 namespace berth::app {
 namespace {
+
+// "host[:port]" of an external URL ("" when none is configured).
+std::string url_host(const std::string& url) {
+  std::string host = url;
+  if (const auto scheme = host.find("://"); scheme != std::string::npos) host = host.substr(scheme + 3);
+  return host.substr(0, host.find('/'));
+}
 
 // Periodically purges uploads that were abandoned longer than the configured age.
 class UploadPurger {
@@ -201,10 +209,11 @@ int serve(const Config& config) {
   // once those exist (below); the registry is built first.
   events::Activity* audit_log = nullptr;
   policy::Immutability* immutability_rules = nullptr;
+  webhook::Service* webhook_sink = nullptr;  // events reach webhooks once the service exists (below)
   registry::Options registry_options;
   registry_options.manifest_cache_bytes = config.manifest_cache_mb * 1024 * 1024;
   registry_options.max_open_uploads = config.max_open_uploads;
-  registry_options.on_storage_event = [&audit_log](const registry::StorageEvent& event) {
+  registry_options.on_storage_event = [&audit_log, &webhook_sink](const registry::StorageEvent& event) {
     BERTH_LOG_WARN(
         "{} {}: {}",
         event.kind == registry::StorageEvent::Kind::quota_exceed ? "QUOTA_EXCEED" : "QUOTA_WARNING",
@@ -221,6 +230,16 @@ int serve(const Config& config) {
     record.result = event.kind == registry::StorageEvent::Kind::quota_exceed ? "failure" : "success";
     record.description = event.message;
     audit_log->audit(std::move(record));
+    if (webhook_sink != nullptr) {
+      webhook::Event hook;
+      hook.type = event.kind == registry::StorageEvent::Kind::quota_exceed ? "QUOTA_EXCEED" : "QUOTA_WARNING";
+      hook.project = event.project;
+      hook.repository = event.repository;
+      hook.digest = event.digest;
+      hook.operator_name = "system";
+      hook.extra["custom_attributes"] = boost::json::object{{"Details", event.message}};
+      webhook_sink->notify(std::move(hook));
+    }
   };
   registry_options.immutable_tag = [&immutability_rules](const std::string& repository,
                                                          const std::string& tag) -> base::Result<bool> {
@@ -283,7 +302,32 @@ int serve(const Config& config) {
   runner_options.workers = std::max(1u, config.job_workers);
   jobs::Runner runner(*storage->jobs, runner_options);
   jobs::Scheduler scheduler(runner);
+  // Webhook deliveries run on workers of their own: a slow receiver holds only those.
+  jobs::RunnerOptions webhook_runner_options;
+  webhook_runner_options.workers = 4;
+  webhook_runner_options.retry_base = std::chrono::seconds(2);
+  webhook_runner_options.retry_max = std::chrono::minutes(1);
+  webhook_runner_options.recover_node_jobs = false;  // the main runner recovers this node's jobs
+  jobs::Runner webhook_runner(*storage->jobs, webhook_runner_options);
+  webhook::Options webhook_options;
+  webhook_options.external_host = url_host(config.external_url);
+  webhook::Service webhooks(*storage->webhooks, *storage->iam, webhook_runner, webhook_options);
+  if (auto s = webhooks.register_job(); !s) {
+    BERTH_LOG_ERROR("cannot register webhooks: {}", s.error().message);
+    return 2;
+  }
+  webhook_sink = &webhooks;
   scan::ServiceOptions scan_options;
+  scan_options.on_scanned = [&webhooks](const std::string& repository, const std::string& digest,
+                                        const std::string& error) {
+    webhook::Event hook;
+    hook.type = error.empty() ? "SCANNING_COMPLETED" : "SCANNING_FAILED";
+    hook.repository = repository;
+    hook.digest = digest;
+    hook.operator_name = "auto";
+    if (!error.empty()) hook.extra["custom_attributes"] = boost::json::object{{"Details", error}};
+    webhooks.notify(std::move(hook));
+  };
   scan_options.version = BERTH_VERSION;
   scan_options.vulndb_sources = config.vulndb_sources;
   scan_options.work_dir = std::filesystem::path(config.data_dir) / "tmp";
@@ -325,8 +369,26 @@ int serve(const Config& config) {
     BERTH_LOG_ERROR("cannot register garbage collection: {}", s.error().message);
     return 2;
   }
+  retention::Options retention_options;
+  retention_options.on_finished = [&webhooks, &iam_db = *storage->iam](
+                                      const meta::RetentionExecutionRecord& execution,
+                                      std::int64_t project_id, std::size_t deleted) {
+    auto project = iam_db.get_project(project_id);
+    if (!project || !*project) return;
+    webhook::Event hook;
+    hook.type = "TAG_RETENTION";
+    hook.project = (*project)->name;
+    hook.operator_name = "system";
+    hook.extra["retention"] = boost::json::object{{"total", deleted},
+                                                  {"retained", 0},
+                                                  {"status", execution.status},
+                                                  {"execution_id", execution.id},
+                                                  {"dry_run", execution.dry_run},
+                                                  {"project_name", (*project)->name}};
+    webhooks.notify(std::move(hook));
+  };
   retention::Service retention(*storage->retention, *storage->metadata, registry, immutability, iam, runner,
-                               scheduler);
+                               scheduler, retention_options);
   if (auto s = retention.register_job(); !s) {
     BERTH_LOG_ERROR("cannot register tag retention: {}", s.error().message);
     return 2;
@@ -340,6 +402,21 @@ int serve(const Config& config) {
   replication::Options replication_options;
   if (auto admin = storage->iam->find_user("admin"); admin && *admin)
     replication_options.owner_id = (*admin)->id;
+  replication_options.on_finished = [&webhooks](const replication::Policy& policy,
+                                                const meta::ReplicationExecutionRecord& execution,
+                                                const std::vector<std::string>& projects) {
+    for (const auto& project : projects) {
+      webhook::Event hook;
+      hook.type = "REPLICATION";
+      hook.project = project;
+      hook.operator_name = execution.trigger;
+      hook.extra["replication"] = boost::json::object{
+          {"harbor_hostname", ""},        {"job_status", execution.status},    {"policy_name", policy.name},
+          {"execution_id", execution.id}, {"trigger_type", execution.trigger}, {"total", execution.total},
+          {"succeed", execution.succeed}, {"failed", execution.failed}};
+      webhooks.notify(std::move(hook));
+    }
+  };
   replication::Service replication(*storage->replication, registries, registry, *storage->iam,
                                    *storage->labels, runner, scheduler, replication_options);
   if (auto s = replication.register_job(); !s) {
@@ -392,6 +469,17 @@ int serve(const Config& config) {
   oci_options.proxy_blob = [&proxy](const std::string& repository, const std::string& digest) {
     return proxy.fetch_blob(repository, digest);
   };
+  oci_options.on_artifact_event = [&webhooks](const char* type, const std::string& repository,
+                                              const std::string& digest, const std::string& tag,
+                                              const std::string& operator_name) {
+    webhook::Event hook;
+    hook.type = type;
+    hook.repository = repository;
+    hook.digest = digest;
+    hook.tag = tag;
+    hook.operator_name = operator_name;
+    webhooks.notify(std::move(hook));
+  };
   oci_options.on_manifest_deleted = [&replication](const std::string& repository, const std::string& digest) {
     replication.on_delete(repository, digest);
   };
@@ -437,6 +525,8 @@ int serve(const Config& config) {
   rest.replication = &replication;
   rest.replication_tasks = storage->replication.get();
   rest.proxy = &proxy;
+  rest.webhooks = &webhooks;
+  rest.webhook_records = storage->webhooks.get();
 
   const std::string registry_denied =
       R"({"errors":[{"code":"DENIED","message":"requests from this address are not allowed"}]})";
@@ -508,6 +598,10 @@ int serve(const Config& config) {
     BERTH_LOG_ERROR("cannot start the job runner: {}", s.error().message);
     return 2;
   }
+  if (auto s = webhook_runner.start(); !s) {
+    BERTH_LOG_ERROR("cannot start the webhook runner: {}", s.error().message);
+    return 2;
+  }
   if (!config.vulndb_update_schedule.empty()) {
     jobs::ScheduleSpec update{"vulndb_update", config.vulndb_update_schedule, scan::kDbUpdateJob, "{}", 1};
     if (auto s = scheduler.set(update); !s) {
@@ -574,6 +668,8 @@ int serve(const Config& config) {
     if (operator_server) operator_server->stop();
   }
   scheduler.stop();
+  webhook_sink = nullptr;
+  webhook_runner.stop();
   runner.stop();
   activity.flush();
   BERTH_LOG_INFO("berth stopped");

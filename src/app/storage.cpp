@@ -41,6 +41,7 @@ base::Result<Storage> open_storage(const std::string& data_dir) {
   storage.immutability = std::move(metadata->immutability);
   storage.retention = std::move(metadata->retention);
   storage.replication = std::move(metadata->replication);
+  storage.webhooks = std::move(metadata->webhooks);
   return storage;
 }
 

@@ -17,6 +17,7 @@
 #include "meta/limits_database.h"
 #include "meta/replication_database.h"
 #include "meta/retention_database.h"
+#include "meta/webhook_database.h"
 #include "meta/scan_database.h"
 #include "meta/sqlite.h"
 
@@ -34,6 +35,7 @@ struct Storage {
   std::unique_ptr<meta::ImmutabilityDatabase> immutability;  // same file: tag immutability rules
   std::unique_ptr<meta::RetentionDatabase> retention;        // same file: tag retention policies and runs
   std::unique_ptr<meta::ReplicationDatabase> replication;    // same file: registries, replication
+  std::unique_ptr<meta::WebhookDatabase> webhooks;           // same file: webhook policies, deliveries
 };
 
 // Creates the directory if needed, takes its lock, opens the blob store (filesystem)

@@ -13,6 +13,7 @@
 #include "meta/limits_database.h"
 #include "meta/replication_database.h"
 #include "meta/retention_database.h"
+#include "meta/webhook_database.h"
 #include "meta/scan_database.h"
 
 namespace berth::meta {
@@ -29,6 +30,7 @@ struct SqliteMetadata {
   std::unique_ptr<ImmutabilityDatabase> immutability;
   std::unique_ptr<RetentionDatabase> retention;
   std::unique_ptr<ReplicationDatabase> replication;
+  std::unique_ptr<WebhookDatabase> webhooks;
 };
 
 // Opens (creating if needed) the SQLite database at `path` in WAL mode and applies

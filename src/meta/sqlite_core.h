@@ -57,6 +57,7 @@
 #include "meta/limits_database.h"
 #include "meta/replication_database.h"
 #include "meta/retention_database.h"
+#include "meta/webhook_database.h"
 #include "meta/scan_database.h"
 
 namespace berth::meta::sqlite {
@@ -358,6 +359,8 @@ std::unique_ptr<LimitsDatabase> make_limits_database(std::shared_ptr<Core> core)
 std::unique_ptr<ImmutabilityDatabase> make_immutability_database(std::shared_ptr<Core> core);
 // sqlite_retention.cpp
 std::unique_ptr<RetentionDatabase> make_retention_database(std::shared_ptr<Core> core);
+// sqlite_webhooks.cpp
+std::unique_ptr<WebhookDatabase> make_webhook_database(std::shared_ptr<Core> core);
 // sqlite_replication.cpp
 std::unique_ptr<ReplicationDatabase> make_replication_database(std::shared_ptr<Core> core);
 

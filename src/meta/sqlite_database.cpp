@@ -615,6 +615,7 @@ base::Result<SqliteMetadata> open_sqlite(const std::string& path) {
   metadata.immutability = sqlite::make_immutability_database(*core);
   metadata.retention = sqlite::make_retention_database(*core);
   metadata.replication = sqlite::make_replication_database(*core);
+  metadata.webhooks = sqlite::make_webhook_database(*core);
   return metadata;
 }
 

@@ -481,9 +481,49 @@ CREATE TABLE replication_tasks (
 CREATE INDEX replication_tasks_by_execution ON replication_tasks(execution_id, id);
 )sql";
 
+// V12: webhooks: policies per project, their executions (one per event) and tasks (one per target).
+constexpr const char* kSchemaV12 = R"sql(
+CREATE TABLE webhook_policies (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+  name TEXT NOT NULL,
+  enabled INTEGER NOT NULL CHECK (enabled IN (0, 1)),
+  policy TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  UNIQUE (project_id, name)
+);
+CREATE TABLE webhook_executions (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  policy_id INTEGER NOT NULL REFERENCES webhook_policies(id) ON DELETE CASCADE,
+  event_type TEXT NOT NULL,
+  status TEXT NOT NULL,
+  status_message TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  started_at INTEGER NOT NULL,
+  ended_at INTEGER
+);
+CREATE INDEX webhook_executions_by_policy ON webhook_executions(policy_id, id);
+CREATE TABLE webhook_tasks (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  execution_id INTEGER NOT NULL REFERENCES webhook_executions(id) ON DELETE CASCADE,
+  address TEXT NOT NULL,
+  payload_format TEXT NOT NULL,
+  status TEXT NOT NULL,
+  status_message TEXT NOT NULL,
+  run_count INTEGER NOT NULL,
+  status_code INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  started_at INTEGER,
+  ended_at INTEGER,
+  log TEXT NOT NULL
+);
+CREATE INDEX webhook_tasks_by_execution ON webhook_tasks(execution_id, id);
+)sql";
+
 // Append new steps; never edit a released one.
 constexpr const char* kMigrations[] = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4, kSchemaV5,
-                                       kSchemaV6, kSchemaV7, kSchemaV8, kSchemaV9, kSchemaV10, kSchemaV11};
+                                       kSchemaV6, kSchemaV7, kSchemaV8, kSchemaV9, kSchemaV10, kSchemaV11, kSchemaV12};
 
 }  // namespace
 

@@ -316,14 +316,17 @@ base::Status Service::run(const meta::Job& job, jobs::Context& context) {
   }
   meta::ReplicationExecutionRecord execution = std::move(**found);
   execution.job_id = job.id;
+  auto policy = get_policy(execution.policy_id);
+  std::vector<std::string> local_projects;
   auto finish = [&](const std::string& status, const std::string& text) -> base::Status {
     execution.status = status;
     execution.status_text = text;
     execution.in_progress = 0;
     execution.ended = Clock::now();
-    return db_.update_replication_execution(execution);
+    auto stored = db_.update_replication_execution(execution);
+    if (options_.on_finished && policy && *policy) options_.on_finished(**policy, execution, local_projects);
+    return stored;
   };
-  auto policy = get_policy(execution.policy_id);
   if (!policy || !*policy) {
     const std::string why = policy ? "the policy is gone" : policy.error().message;
     (void)finish("Failed", why);
@@ -427,6 +430,14 @@ base::Status Service::run(const meta::Job& job, jobs::Context& context) {
   }
   std::erase_if(work, [](const Work& w) { return w.artifacts.empty(); });
 
+  for (const auto& w : work) {
+    auto mapped =
+        p.push() ? base::Result<std::string>(w.repository) : destination_repository(p, w.repository);
+    if (!mapped) continue;
+    std::string project = mapped->substr(0, mapped->find('/'));
+    if (std::find(local_projects.begin(), local_projects.end(), project) == local_projects.end())
+      local_projects.push_back(std::move(project));
+  }
   execution.total = static_cast<std::int64_t>(work.size());
   execution.in_progress = execution.total;
   execution.status = "InProgress";

@@ -45,6 +45,11 @@ struct Options {
   std::chrono::milliseconds task_retry_base{2000};
   CopyOptions copy;  // chunk size, blob retries (log, stopped and speed are set per task)
   remote::ClientOptions client;
+  // Told when an execution ends (webhooks).
+  // `projects`: this registry's projects the execution read (push) or wrote (pull).
+  std::function<void(const Policy& policy, const meta::ReplicationExecutionRecord& execution,
+                     const std::vector<std::string>& projects)>
+      on_finished;
 };
 
 class Service {

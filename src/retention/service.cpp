@@ -239,10 +239,14 @@ base::Status Service::run(const meta::Job& job, jobs::Context& context) {
                             "retention execution " + std::to_string(execution_id) + " not found");
   }
   meta::RetentionExecutionRecord execution = std::move(**found);
+  std::int64_t event_project = 0;
+  std::size_t event_deleted = 0;
   auto end = [&](std::string status, base::Status result) -> base::Status {
     execution.status = std::move(status);
     execution.ended = now();
     if (auto s = db_.update_retention_execution(execution); !s) return s;
+    if (options_.on_finished && event_project != 0)
+      options_.on_finished(execution, event_project, event_deleted);
     return result;
   };
   auto record = db_.get_retention_policy(execution.policy_id);
@@ -256,6 +260,7 @@ base::Status Service::run(const meta::Job& job, jobs::Context& context) {
   auto project = iam_.project_by_id(policy->project_id);
   if (!project) return base::make_error(Errc::internal, project.error().message);
   if (!*project) return end("Error", base::make_error(Errc::not_found, "the policy's project is gone"));
+  event_project = policy->project_id;
   execution.job_id = job.id;
   execution.status = "Running";
   if (auto s = db_.update_retention_execution(execution); !s) return s;
@@ -351,6 +356,7 @@ base::Status Service::run(const meta::Job& job, jobs::Context& context) {
     if (repositories->items.size() < kRepositoryPage) break;
   }
   if (auto s = flush(); !s) return end("Error", s);
+  event_deleted = deleted_total;
   BERTH_LOG_INFO("retention: execution {} of policy {} ({}): {} artifact(s) {}{}", execution.id,
                  execution.policy_id, (*project)->name, deleted_total,
                  execution.dry_run ? "would go" : "deleted", stopped ? " before it was stopped" : "");

@@ -32,6 +32,11 @@ std::string schedule_name(std::int64_t policy_id);
 
 struct Options {
   std::function<std::chrono::system_clock::time_point()> clock;  // default: system_clock::now
+  // Told when an execution ends (webhooks), with its project and how many artifacts it deleted
+  // (or, in a dry run, would have).
+  std::function<void(const meta::RetentionExecutionRecord& execution, std::int64_t project_id,
+                     std::size_t deleted)>
+      on_finished;
 };
 
 class Service {

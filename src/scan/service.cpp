@@ -293,12 +293,14 @@ Status Service::scan_now(const std::string& repository, const std::string& diges
   if (!s) {
     BERTH_LOG_WARN("scan of {}@{} failed: {}", repository, digest, s.error().message);
     (void)scans_.set_scan_status(digest, repository, "Error", s.error().message);
+    if (options_.on_scanned) options_.on_scanned(repository, digest, s.error().message);
     return s;
   }
   BERTH_LOG_INFO(
       "scanned {}@{} in {} ms", repository, digest,
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started)
           .count());
+  if (options_.on_scanned) options_.on_scanned(repository, digest, "");
   return base::ok_status();
 }
 

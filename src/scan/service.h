@@ -46,6 +46,9 @@ struct ServiceOptions {
   std::shared_ptr<ExternalScanner> external;
   std::string registry_url;
   std::function<std::string(const std::string& repository)> authorization;
+  // Told when a scan of a manifest ends (webhooks): `error` is "" on success.
+  std::function<void(const std::string& repository, const std::string& digest, const std::string& error)>
+      on_scanned;
 };
 
 class Service {

@@ -108,6 +108,9 @@ TEST_F(SwaggerTest, EveryDocumentedOperationAnswers) {
       {"immutable_rule_id", "987654"},
       {"eid", "987654"},  // no such execution (nor policy 1): answered by the handler
       {"tid", "987654"},
+      {"webhook_policy_id", "987654"},  // no such policy: answered by the handler
+      {"execution_id", "987654"},
+      {"task_id", "987654"},
   };
 
   // Deletes last, the deepest paths first, so that nothing is removed before it is used.

@@ -283,7 +283,8 @@ TEST_F(MetaSqliteTest, AManifestPushedAgainAsASignatureBecomesAnAccessory) {
   "DROP TABLE project_usage; DROP TABLE doomed_blobs; DROP TABLE settings; DROP TABLE immutable_rules; " \
   "DROP TABLE retention_tasks; DROP TABLE retention_executions; DROP TABLE retention_policies; "         \
   "DROP TABLE gc_holds; DROP TABLE replication_tasks; DROP TABLE replication_executions; "               \
-  "DROP TABLE replication_policies; DROP TABLE registries; "
+  "DROP TABLE replication_policies; DROP TABLE registries; DROP TABLE webhook_tasks; "                   \
+  "DROP TABLE webhook_executions; DROP TABLE webhook_policies; "
 
 TEST_F(MetaSqliteTest, TheUpgradeClassifiesExistingReferrersAndCosignTags) {
   auto subject = manifest("a", "subject");

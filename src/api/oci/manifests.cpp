@@ -114,6 +114,9 @@ Awaitable get_manifest(Context& context, http::Exchange& exchange, const Route& 
     context.activity.pulled(
         meta::PullRecord{route.name, content->digest, by_digest ? "" : route.reference, {}});
     audit(context, exchange, route, "pull", artifact_name(route, content->digest));
+    if (context.options.on_artifact_event)
+      context.options.on_artifact_event("PULL_ARTIFACT", route.name, content->digest,
+                                        by_digest ? "" : route.reference, route.principal.name);
   }
   co_return response;
 }
@@ -133,6 +136,11 @@ Awaitable put_manifest(Context& context, http::Exchange& exchange, const Route& 
     co_return error_response(stored.error());
   }
   audit(context, exchange, route, "create", artifact_name(route, stored->digest));
+  if (context.options.on_artifact_event) {
+    const bool by_digest = berth::oci::looks_like_digest(route.reference);
+    context.options.on_artifact_event("PUSH_ARTIFACT", route.name, stored->digest,
+                                      by_digest ? "" : route.reference, route.principal.name);
+  }
   if (context.options.on_manifest_pushed) {
     co_await exchange.run_blocking(
         [&] { context.options.on_manifest_pushed(route.name, stored->digest, route.reference); });
@@ -150,6 +158,9 @@ Awaitable delete_manifest(Context& context, http::Exchange& exchange, const Rout
       [&] { deleted = context.registry.delete_manifest(route.name, route.reference); });
   if (!deleted) co_return error_response(deleted.error());
   audit(context, exchange, route, "delete", artifact_name(route, route.reference));
+  if (context.options.on_artifact_event && berth::oci::looks_like_digest(route.reference))
+    context.options.on_artifact_event("DELETE_ARTIFACT", route.name, route.reference, "",
+                                      route.principal.name);
   if (context.options.on_manifest_deleted && berth::oci::looks_like_digest(route.reference)) {
     co_await exchange.run_blocking([&] { context.options.on_manifest_deleted(route.name, route.reference); });
   }

@@ -38,6 +38,12 @@ struct Options {
                                                             const std::string& reference)>
       proxy_manifest;
   std::function<registry::Status(const std::string& repository, const std::string& digest)> proxy_blob;
+  // Told on the connection's thread (so it must not block) of every manifest push, pull (GET)
+  // and delete: `type` is PUSH_ARTIFACT, PULL_ARTIFACT or DELETE_ARTIFACT; `tag` is "" for a
+  // reference by digest. Webhooks.
+  std::function<void(const char* type, const std::string& repository, const std::string& digest,
+                     const std::string& tag, const std::string& operator_name)>
+      on_artifact_event;
 };
 
 // Serves every /v2/ route of the distribution spec, each request authorized by `auth`

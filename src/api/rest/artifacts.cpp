@@ -28,6 +28,7 @@
 #include "oci/manifest.h"
 #include "oci/media_types.h"
 #include "policy/immutability.h"
+#include "webhook/webhook.h"
 
 namespace berth::api::rest {
 namespace {
@@ -375,6 +376,14 @@ Awaitable delete_artifact(Call& call) {
       return registry_error("delete artifact", s.error());
     }
     call.context.iam.audit(call.caller, "delete", "artifact", name, project->name, true);
+    if (call.context.webhooks != nullptr) {
+      webhook::Event hook;
+      hook.type = "DELETE_ARTIFACT";
+      hook.repository = *repository;
+      hook.digest = artifact->manifest.digest;
+      hook.operator_name = call.caller.principal.name;
+      call.context.webhooks->notify(std::move(hook));
+    }
     return empty_response(200);
   });
 }

@@ -71,6 +71,7 @@ std::vector<Route> gc_routes();            // gc.cpp: /system/gc, its schedule, 
 std::vector<Route> immutability_routes();  // immutability.cpp: /projects/{p}/immutabletagrules
 std::vector<Route> retention_routes();     // retentions.cpp: /retentions, executions, tasks, logs
 std::vector<Route> replication_routes();   // replication.cpp: /registries, /replication/...
+std::vector<Route> webhook_routes();       // webhooks.cpp: /projects/{p}/webhook/...
 // Every table above, concatenated (routes.cpp): what the API serves and swagger.json documents.
 std::vector<Route> all_routes();
 

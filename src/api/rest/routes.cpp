@@ -56,7 +56,7 @@ std::vector<Route> all_routes() {
   for (auto table : {user_routes(), project_routes(), member_routes(), robot_routes(), repository_routes(),
                      artifact_routes(), label_routes(), audit_routes(), system_routes(), jobservice_routes(),
                      scan_routes(), document_routes(), quota_routes(), gc_routes(), immutability_routes(),
-                     retention_routes(), replication_routes()}) {
+                     retention_routes(), replication_routes(), webhook_routes()}) {
     for (auto& route : table) out.push_back(std::move(route));
   }
   return out;

@@ -32,6 +32,9 @@ class Immutability;
 namespace berth::retention {
 class Service;
 }
+namespace berth::webhook {
+class Service;
+}  // namespace berth::webhook
 namespace berth::proxy {
 class Cache;
 }  // namespace berth::proxy
@@ -41,6 +44,7 @@ class Registries;
 }  // namespace berth::replication
 namespace berth::meta {
 class ReplicationDatabase;
+class WebhookDatabase;
 class RetentionDatabase;
 }  // namespace berth::meta
 namespace berth::artifact {
@@ -86,6 +90,9 @@ struct Context {
   meta::ReplicationDatabase* replication_tasks = nullptr;
   // Proxy-cache projects (a project created with registry_id); refused while null.
   proxy::Cache* proxy = nullptr;
+  // Webhook policies and their deliveries; the endpoints answer 503 while these are null.
+  webhook::Service* webhooks = nullptr;
+  meta::WebhookDatabase* webhook_records = nullptr;
 };
 
 // Serves /api/v2.0/... . Authenticates each request by basic auth or by the portal
