@@ -95,27 +95,27 @@ EOF
 # shellcheck source=tests/clients/servers.sh
 source "$repo_root/tests/clients/servers.sh"
 
-# start_server KIND: starts berth or docker-registry on a free port with a fresh data directory
-# ($work/KIND-data); sets ADDR and SERVER_PID. Berth gets the admin's password, a project
+# start_server KIND [NAME]: starts berth or docker-registry on a free port with a fresh data
+# directory ($work/NAME-data, NAME defaulting to KIND); sets ADDR and SERVER_PID. Berth gets the admin's password, a project
 # "bench", and tokens that outlive the run.
 start_server() {
-  local kind=$1 port data
+  local kind=$1 name=${2:-$1} port data
   port=$(free_port)
   ADDR="127.0.0.1:$port"
-  data="$work/$kind-data"
+  data="$work/$name-data"
   mkdir -p "$data"
   local health="http://$ADDR/v2/"
   if [[ "$kind" == berth ]]; then
     BERTH_ADMIN_PASSWORD="$BENCH_PASSWORD" "$berth_bin" admin project create bench --data "$data" \
-      </dev/null >"$work/$kind.log" 2>&1
+      </dev/null >"$work/$name.log" 2>&1
     BERTH_ADMIN_PASSWORD="$BENCH_PASSWORD" BERTH_AUTH_TOKEN_LIFETIME=4h \
-      "$berth_bin" serve --listen "$ADDR" --data "$data" --log-level warn </dev/null >>"$work/$kind.log" 2>&1 &
+      "$berth_bin" serve --listen "$ADDR" --data "$data" --log-level warn </dev/null >>"$work/$name.log" 2>&1 &
     health="http://$ADDR/healthz"
   else
     # Same footing as berth: filesystem storage, in-memory descriptor cache, no access log.
-    distribution_config "$data" "$ADDR" warn no-access-log >"$work/registry.yml"
+    distribution_config "$data" "$ADDR" warn no-access-log >"$work/$name.yml"
     # docker-registry reads REGISTRY_* variables as configuration: keep the auth file out.
-    env -u REGISTRY_AUTH_FILE docker-registry serve "$work/registry.yml" </dev/null >"$work/$kind.log" 2>&1 &
+    env -u REGISTRY_AUTH_FILE docker-registry serve "$work/$name.yml" </dev/null >"$work/$name.log" 2>&1 &
   fi
   SERVER_PID=$!
   pids+=("$SERVER_PID")
@@ -129,7 +129,7 @@ start_server() {
     sleep 0.1
   done
   echo "bench: $kind did not start; its log:" >&2
-  cat "$work/$kind.log" >&2
+  cat "$work/$name.log" >&2
   exit 1
 }
 

@@ -13,8 +13,8 @@
 #include "meta/limits_database.h"
 #include "meta/replication_database.h"
 #include "meta/retention_database.h"
-#include "meta/webhook_database.h"
 #include "meta/scan_database.h"
+#include "meta/webhook_database.h"
 
 namespace berth::meta {
 

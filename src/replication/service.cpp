@@ -1,7 +1,10 @@
 #include "replication/service.h"
 
+#include <atomic>
 #include <boost/json.hpp>
 #include <map>
+#include <mutex>
+#include <thread>
 
 #include "base/log.h"
 #include "oci/manifest.h"
@@ -443,8 +446,9 @@ base::Status Service::run(const meta::Job& job, jobs::Context& context) {
   execution.status = "InProgress";
   if (auto s = db_.update_replication_execution(execution); !s) return s;
 
-  // One task per repository.
-  for (auto& w : work) {
+  // One task per repository, several at once, each worker with ends of its own.
+  std::mutex execution_mu;
+  auto run_task = [&](Work& w, Side& src, Side& dst) -> base::Status {
     auto destination_name = destination_repository(p, w.repository);
     meta::ReplicationTaskRecord task;
     task.execution_id = execution.id;
@@ -457,8 +461,8 @@ base::Status Service::run(const meta::Job& job, jobs::Context& context) {
     if (!task_id) return task_id.error();
     task.id = *task_id;
     auto log = [&](const std::string& line) { task.log += timestamp() + " " + line + "\n"; };
-    log("replicating " + w.repository + " from " + (*source)->name() + " to " + (*destination)->name() +
-        " as " + (destination_name ? *destination_name : std::string("?")));
+    log("replicating " + w.repository + " from " + src.name() + " to " + dst.name() + " as " +
+        (destination_name ? *destination_name : std::string("?")));
 
     base::Status outcome;
     if (!destination_name) {
@@ -475,25 +479,25 @@ base::Status Service::run(const meta::Job& job, jobs::Context& context) {
         outcome = [&]() -> base::Status {
           if (w.deletion) {
             for (const auto& [digest, tags] : w.artifacts) {
-              auto present = (*destination)->resolve(*destination_name, digest);
+              auto present = dst.resolve(*destination_name, digest);
               if (!present) return present.error();
               if (!*present) {
                 log("manifest " + *destination_name + "@" + digest + " is not at the destination");
                 continue;
               }
-              if (auto s = (*destination)->delete_manifest(*destination_name, digest); !s) return s;
+              if (auto s = dst.delete_manifest(*destination_name, digest); !s) return s;
               log("manifest " + *destination_name + "@" + digest + " deleted");
             }
             return {};
           }
-          if (auto s = (*destination)->prepare_namespace(*destination_name); !s) return s;
+          if (auto s = dst.prepare_namespace(*destination_name); !s) return s;
           CopyOptions copy = options_.copy;
           copy.override = p.override;
           copy.speed_kb = p.speed_kb;
           copy.log = log;
           copy.stopped = stopped;
           copy.sleep = [&](std::chrono::milliseconds d) { return context.sleep_for(d); };
-          Copier copier(**source, **destination, copy);
+          Copier copier(src, dst, copy);
           for (const auto& [digest, tags] : w.artifacts) {
             if (auto s = copier.copy(w.repository, *destination_name, digest, tags); !s) return s;
           }
@@ -511,6 +515,7 @@ base::Status Service::run(const meta::Job& job, jobs::Context& context) {
         if (code == Errc::invalid_argument || code == Errc::corrupt || code == Errc::conflict) break;
       }
     }
+    std::lock_guard lock(execution_mu);
     --execution.in_progress;
     if (outcome) {
       task.status = "Succeed";
@@ -529,8 +534,34 @@ base::Status Service::run(const meta::Job& job, jobs::Context& context) {
     if (auto s = db_.update_replication_execution(execution); !s) return s;
     context.report_progress(std::to_string(execution.succeed + execution.failed + execution.stopped) + "/" +
                             std::to_string(execution.total) + " repositories");
-    if (stopped()) break;
+    return base::Status{};
+  };
+  std::atomic<std::size_t> next{0};
+  base::Status worker_error;
+  auto worker = [&](Side& src, Side& dst) {
+    while (!stopped()) {
+      const std::size_t i = next.fetch_add(1);
+      if (i >= work.size()) return;
+      if (auto s = run_task(work[i], src, dst); !s) {
+        std::lock_guard lock(execution_mu);
+        worker_error = s;
+        return;
+      }
+    }
+  };
+  std::vector<std::pair<std::unique_ptr<Side>, std::unique_ptr<Side>>> more_ends;
+  for (std::size_t i = 1; i < std::min<std::size_t>(options_.parallel_tasks, work.size()); ++i) {
+    auto more_source = open_side(p.src_registry_id);
+    auto more_destination = open_side(p.dest_registry_id);
+    if (!more_source || !more_destination) break;
+    more_ends.emplace_back(std::move(*more_source), std::move(*more_destination));
   }
+  std::vector<std::thread> workers;
+  for (auto& [more_source, more_destination] : more_ends)
+    workers.emplace_back(worker, std::ref(*more_source), std::ref(*more_destination));
+  worker(**source, **destination);
+  for (auto& t : workers) t.join();
+  if (!worker_error) return worker_error;
   if (stopped()) {
     execution.stopped += execution.in_progress;
     (void)finish("Stopped", "");

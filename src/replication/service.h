@@ -42,6 +42,7 @@ std::string schedule_name(std::int64_t policy_id);
 struct Options {
   std::int64_t owner_id = 1;  // owner of projects a pull replication creates
   int task_attempts = 3;
+  std::size_t parallel_tasks = 4;  // repositories copied at once by one execution
   std::chrono::milliseconds task_retry_base{2000};
   CopyOptions copy;  // chunk size, blob retries (log, stopped and speed are set per task)
   remote::ClientOptions client;
