@@ -179,3 +179,19 @@ expect_eq "the execution finished after the restart" Succeed "$status"
 task_log "$execution" | grep -q 'failed' || fail "the transfer was never broken: the test did not test"
 task_log "$execution" | grep -Eq 'resuming at byte [1-9]' || fail "the upload started over instead of resuming"
 expect_eq "the big image at docker-registry" "$big" "$(digest_at "127.0.0.1:$dport/big/app" 1)"
+
+step "an execution is stopped"
+api POST /replication/policies -d "{\"name\":\"stopper\",\"dest_registry\":{\"id\":$dist_id},\"enabled\":true,
+  \"speed\":256,\"dest_namespace\":\"stopme\",\"filters\":[{\"type\":\"name\",\"value\":\"big/**\"}]}"
+stopper=$(api GET '/replication/policies?name=stopper' | jq -r '.[0].id')
+location=$(api POST /replication/executions -d "{\"policy_id\": $stopper}" -D - -o /dev/null | tr -d '\r' | sed -n 's/^Location: //Ip')
+execution=${location##*/}
+sleep 1
+api PUT "/replication/executions/$execution"
+for _ in $(seq 100); do
+  status=$(api GET "/replication/executions/$execution" | jq -r .status)
+  [[ "$status" != InProgress ]] && break
+  sleep 0.1
+done
+expect_eq "stopped within 10 s" Stopped "$status"
+expect_eq "its task" Stopped "$(api GET "/replication/executions/$execution/tasks" | jq -r '.[0].status')"
