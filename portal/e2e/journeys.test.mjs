@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { adminApi, admin, eventually, launchBrowser, look, openPage, pushChart, signIn, skopeoPull, skopeoPush } from "./harness.mjs";
+import { adminApi, admin, baseUrl, eventually, launchBrowser, look, openPage, pushChart, signIn, skopeoPull, skopeoPush } from "./harness.mjs";
 
 const project = "team-a";
 const developer = { username: "dana", password: "Dana-Passw0rd", email: "dana@example.test" };
@@ -360,6 +360,84 @@ test("the admin's pages: audit log, scanning, jobs, settings, system robots", ()
     await page.goto(`/projects/${project}/summary`);
     await page.getByText("Storage used").waitFor();
     await look(page, "project-summary");
+  }));
+
+test("the admin adds a registry, replicates the project into it and reads the task's log", () =>
+  journey({}, async (page) => {
+    await signedInAsAdmin(page);
+    const nav = page.getByRole("navigation", { name: "Main" });
+    // The registry is this Berth itself, under another namespace: a real replication, no peer needed.
+    await nav.getByRole("link", { name: "Registries" }).click();
+    await page.getByRole("heading", { name: "Registries" }).waitFor();
+    await page.getByRole("button", { name: "New registry" }).click();
+    const dialog = page.getByRole("dialog", { name: "New registry" });
+    await dialog.getByLabel("Provider").selectOption("harbor");
+    await dialog.getByLabel("Name", { exact: true }).fill("self");
+    await dialog.getByLabel("Endpoint URL").fill(baseUrl);
+    await dialog.getByLabel("Access ID").fill(admin.username);
+    await dialog.getByLabel("Access secret").fill("wrong-secret");
+    await dialog.getByRole("button", { name: "Test connection" }).click();
+    await dialog.getByRole("status").getByText(/unhealthy/).waitFor();
+    await dialog.getByLabel("Access secret").fill(admin.password);
+    await dialog.getByRole("button", { name: "Test connection" }).click();
+    await dialog.getByRole("status").getByText("The registry answered.").waitFor();
+    await look(page, "registry-new");
+    await dialog.getByRole("button", { name: "Create" }).click();
+    await page.getByRole("cell", { name: "self", exact: true }).waitFor();
+    await page.getByRole("cell", { name: "Healthy" }).waitFor();
+    const [stored] = await adminApi("GET", "/registries?name=self");
+    assert.equal(stored.credential.access_secret, "*****", "the secret is never shown again");
+    await look(page, "registries");
+
+    await nav.getByRole("link", { name: "Replications" }).click();
+    await page.getByRole("button", { name: "New replication rule" }).click();
+    const rule = page.getByRole("dialog", { name: "New replication rule" });
+    await rule.getByLabel("Name", { exact: true }).fill("backup");
+    await rule.getByRole("combobox", { name: "Registry", exact: true }).selectOption({ label: `self (${baseUrl})` });
+    await rule.getByLabel("Repositories (a pattern, empty: all)").fill(`${project}/app`);
+    await rule.getByLabel("Destination namespace (empty: the same names)").fill("backup");
+    await look(page, "replication-new");
+    await rule.getByRole("button", { name: "Create" }).click();
+    await page.getByRole("cell", { name: "backup", exact: true }).first().waitFor();
+    await page.getByRole("button", { name: "Replicate backup" }).click();
+    await page.getByRole("heading", { name: "Executions of backup" }).waitFor();
+    await eventually(async () => {
+      await page.getByRole("button", { name: "Refresh" }).click();
+      return (await page.getByRole("cell", { name: "Succeed", exact: true }).count()) > 0;
+    }, "the execution succeeds");
+    await page.getByRole("button", { name: /^Tasks of execution/ }).first().click();
+    await page.getByRole("cell", { name: /backup\/app/ }).waitFor();
+    await page.getByRole("button", { name: `Log of ${project}/app`, exact: false }).first().click();
+    await page.getByRole("dialog", { name: /^Log of/ }).getByText(/done: \d+ manifests sent/).waitFor();
+    await look(page, "replication-log");
+    const source = await adminApi("GET", `/projects/${project}/repositories/app/artifacts?page_size=100`);
+    const copied = await adminApi("GET", "/projects/backup/repositories/app/artifacts?page_size=100");
+    // Replication copies tagged artifacts (as Harbor's): the one whose tag was deleted stays home.
+    const tagged = source.filter((a) => (a.tags ?? []).length > 0);
+    assert.ok(tagged.length > 0 && tagged.length < source.length);
+    assert.deepEqual(copied.map((a) => a.digest).sort(), tagged.map((a) => a.digest).sort(), "the same artifacts, digests unchanged");
+  }));
+
+test("a webhook is added to the project, switched off and on", () =>
+  journey({}, async (page) => {
+    await signedInAsAdmin(page);
+    await page.goto(`/projects/${project}/webhooks`);
+    await page.getByRole("button", { name: "New webhook" }).click();
+    const dialog = page.getByRole("dialog", { name: "New webhook" });
+    await dialog.getByLabel("Name", { exact: true }).fill("ci");
+    await dialog.getByLabel("Endpoint URL").fill("http://127.0.0.1:9/hook");
+    await dialog.getByLabel("Payload format").selectOption("CloudEvents");
+    await dialog.getByLabel("SCANNING_FAILED").check();
+    await look(page, "webhook-new");
+    await dialog.getByRole("button", { name: "Create" }).click();
+    await page.getByRole("cell", { name: "ci", exact: true }).waitFor();
+    await page.getByRole("cell", { name: "PUSH_ARTIFACT, SCANNING_FAILED" }).waitFor();
+    await page.getByRole("button", { name: "Disable webhook ci" }).click();
+    await page.getByRole("button", { name: "Enable webhook ci" }).waitFor();
+    const [policy] = await adminApi("GET", `/projects/${project}/webhook/policies`);
+    assert.equal(policy.enabled, false);
+    assert.equal(policy.targets[0].payload_format, "CloudEvents");
+    await look(page, "project-webhooks");
   }));
 
 test("projects are deleted with a confirmation, and one that holds repositories is refused in words", () =>

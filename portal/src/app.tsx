@@ -6,6 +6,7 @@ import type { CurrentUser } from "./api/types";
 import { Link } from "./components/Link";
 import { PageBoundary } from "./components/PageBoundary";
 import { AccountPage } from "./pages/account/AccountPage";
+import { RegistriesPage, ReplicationsPage } from "./pages/admin/ReplicationPages";
 import { UsersPage } from "./pages/admin/UsersPage";
 import { AuditLogPage, JobsPage, ScanningPage, SettingsPage, SystemRobotsPage } from "./pages/admin/SystemPages";
 import { ArtifactPage } from "./pages/artifact/ArtifactPage";
@@ -29,6 +30,8 @@ const ADMIN_PAGES = [
   ["/admin/users", "Users"],
   ["/admin/robots", "Robot accounts"],
   ["/admin/logs", "Audit log"],
+  ["/admin/registries", "Registries"],
+  ["/admin/replications", "Replications"],
   ["/admin/scanning", "Scanning"],
   ["/admin/jobs", "Job queues"],
   ["/admin/settings", "Settings"],
@@ -53,6 +56,8 @@ function pageFor(path: string, user: CurrentUser | undefined) {
     if (match("/admin/users", path)) return <UsersPage me={user.username} />;
     if (match("/admin/robots", path)) return <SystemRobotsPage />;
     if (match("/admin/logs", path)) return <AuditLogPage />;
+    if (match("/admin/registries", path)) return <RegistriesPage />;
+    if (match("/admin/replications", path)) return <ReplicationsPage />;
     if (match("/admin/scanning", path)) return <ScanningPage />;
     if (match("/admin/jobs", path)) return <JobsPage />;
     if (match("/admin/settings", path)) return <SettingsPage />;

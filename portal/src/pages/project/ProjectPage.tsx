@@ -1,5 +1,5 @@
 // One project: its name, access and quota, and Harbor's tabs (summary, repositories, members,
-// robot accounts, policy, configuration, logs). The tab is part of the address (/projects/p/members).
+// robot accounts, policy, webhooks, configuration, logs). The tab is part of the address (/projects/p/members).
 import { api } from "../../api/client";
 import type { Project, ProjectSummary } from "../../api/types";
 import { Link } from "../../components/Link";
@@ -11,6 +11,7 @@ import { MembersTab } from "./MembersTab";
 import { PolicyTab } from "./PolicyTab";
 import { RepositoriesTab } from "./RepositoriesTab";
 import { RobotsTab } from "./RobotsTab";
+import { WebhooksTab } from "./WebhooksTab";
 
 const TABS = [
   ["summary", "Summary"],
@@ -18,6 +19,7 @@ const TABS = [
   ["members", "Members"],
   ["robots", "Robot accounts"],
   ["policy", "Policy"],
+  ["webhooks", "Webhooks"],
   ["configuration", "Configuration"],
   ["logs", "Logs"],
 ] as const;
@@ -41,6 +43,7 @@ export function ProjectPage(props: { name: string; tab?: string }) {
   else if (tab === "summary") body = <SummaryTab project={p} />;
   else if (tab === "robots") body = <RobotsTab project={p} />;
   else if (tab === "policy") body = <PolicyTab project={p} onChanged={project.reload} />;
+  else if (tab === "webhooks") body = <WebhooksTab project={p} />;
   else if (tab === "configuration") body = <ConfigurationTab project={p} onSaved={project.reload} />;
   else body = <p role="alert">This project has no tab "{tab}".</p>;
 
