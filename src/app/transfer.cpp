@@ -38,6 +38,8 @@ int export_command(const Config& config, const std::string& project, const std::
                           *metadata.retention,
                           [](const std::string& line) { std::cout << "export: " << line << "\n"; },
                           [&hold] { return hold.renew(); }};
+  catalog.labels = metadata.labels.get();
+  catalog.webhooks = metadata.webhooks.get();
   auto report = layout::export_projects(catalog, *storage->blobs, project, target);
   if (!report) {
     std::cerr << "export: " << report.error().message << "\n";
@@ -72,6 +74,8 @@ int import_command(const Config& config, const std::string& source) {
                           *storage->retention,
                           [](const std::string& line) { std::cout << "import: " << line << "\n"; },
                           {}};
+  catalog.labels = storage->labels.get();
+  catalog.webhooks = storage->webhooks.get();
   auto report = layout::import_projects(catalog, registry, (*admin)->id, source);
   if (!report) {
     std::cerr << "import: " << report.error().message << "\n";

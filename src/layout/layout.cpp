@@ -5,6 +5,7 @@
 
 #include <boost/json.hpp>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -190,6 +191,70 @@ Result<json::object> project_settings(const Catalog& catalog, const meta::Projec
     boost::system::error_code ec;
     out["retention_policy"] = json::parse((*retention)->policy_json, ec);
   }
+  // Robots without their secrets: only a hash of a secret is kept, and it must not travel.
+  auto robots = catalog.iam.list_robots(everything());
+  if (!robots) return std::move(robots).error();
+  json::array robot_list;
+  for (const auto& robot : robots->items) {
+    if (robot.project_id != project.id) continue;
+    json::array permissions;
+    for (const auto& p : robot.permissions)
+      permissions.push_back(
+          json::object{{"namespace", p.namespace_}, {"resource", p.resource}, {"action", p.action}});
+    robot_list.push_back(json::object{{"name", robot.name},
+                                      {"description", robot.description},
+                                      {"duration", robot.duration_days},
+                                      {"disable", robot.disabled},
+                                      {"permissions", std::move(permissions)}});
+  }
+  out["robots"] = std::move(robot_list);
+  if (catalog.labels != nullptr) {
+    // Every label on an artifact of the project (its own and global ones), with those artifacts.
+    std::map<std::int64_t, std::pair<meta::Label, json::array>> labels;
+    auto repositories = catalog.metadata.list_repository_summaries(project.name, everything());
+    if (!repositories) return std::move(repositories).error();
+    for (const auto& repository : repositories->items) {
+      auto artifacts = catalog.metadata.list_artifacts(repository.name, everything());
+      if (!artifacts) return std::move(artifacts).error();
+      for (const auto& artifact : artifacts->items) {
+        auto on = catalog.labels->labels_of(repository.name, artifact.manifest.digest);
+        if (!on) return std::move(on).error();
+        for (const auto& label : *on) {
+          auto& slot = labels[label.id];
+          slot.first = label;
+          slot.second.emplace_back(repository.name + "@" + artifact.manifest.digest);
+        }
+      }
+    }
+    meta::ListQuery own = everything();
+    own.filters.push_back(
+        meta::Filter{"project_id", meta::Filter::Kind::exact, std::to_string(project.id), {}, {}, {}});
+    auto project_labels = catalog.labels->list_labels(own);
+    if (!project_labels) return std::move(project_labels).error();
+    for (const auto& label : project_labels->items) labels.try_emplace(label.id, label, json::array());
+    json::array label_list;
+    for (auto& [id, entry] : labels) {
+      const meta::Label& label = entry.first;
+      label_list.push_back(json::object{{"name", label.name},
+                                        {"description", label.description},
+                                        {"color", label.color},
+                                        {"scope", label.scope},
+                                        {"artifacts", std::move(entry.second)}});
+    }
+    out["labels"] = std::move(label_list);
+  }
+  if (catalog.webhooks != nullptr) {
+    auto policies = catalog.webhooks->list_webhook_policies(project.id);
+    if (!policies) return std::move(policies).error();
+    json::array policy_list;
+    for (const auto& policy : *policies) {
+      boost::system::error_code ec;
+      policy_list.push_back(json::object{{"name", policy.name},
+                                         {"enabled", policy.enabled},
+                                         {"policy", json::parse(policy.policy_json, ec)}});
+    }
+    out["webhook_policies"] = std::move(policy_list);
+  }
   return out;
 }
 
@@ -262,8 +327,37 @@ class RepositoryImport {
   std::set<std::string> pushed_;
 };
 
+// A label attachment to make once the repositories are imported.
+struct Attachment {
+  std::int64_t label_id = 0;
+  std::string repository;
+  std::string digest;
+};
+
+// The id of the label `name` in `scope` ("g", or "p" of `project_id`), created when missing.
+Result<std::int64_t> label_here(meta::LabelDatabase& labels, const json::object& exported,
+                                std::int64_t project_id) {
+  meta::Label label;
+  label.name = text_field(exported, "name");
+  label.description = text_field(exported, "description");
+  label.color = text_field(exported, "color");
+  label.scope = text_field(exported, "scope") == "g" ? "g" : "p";
+  label.project_id = label.scope == "g" ? 0 : project_id;
+  meta::ListQuery query = everything();
+  query.filters.push_back(meta::Filter{"name", meta::Filter::Kind::exact, label.name, {}, {}, {}});
+  query.filters.push_back(meta::Filter{"scope", meta::Filter::Kind::exact, label.scope, {}, {}, {}});
+  query.filters.push_back(
+      meta::Filter{"project_id", meta::Filter::Kind::exact, std::to_string(label.project_id), {}, {}, {}});
+  auto found = labels.list_labels(query);
+  if (!found) return std::move(found).error();
+  if (!found->items.empty()) return found->items.front().id;
+  auto created = labels.create_label(label);
+  if (!created) return std::move(created).error();
+  return created->id;
+}
+
 Status import_settings(const Catalog& catalog, std::int64_t owner, const json::object& settings,
-                       Report& report) {
+                       Report& report, std::vector<Attachment>& attachments) {
   const std::string name = text_field(settings, "name");
   auto existing = catalog.iam.find_project(name);
   if (!existing) return std::move(existing).error();
@@ -320,6 +414,49 @@ Status import_settings(const Catalog& catalog, std::int64_t owner, const json::o
     if (auto s = catalog.iam.update_project_metadata(*id, {{"retention_id", std::to_string(*created)}}); !s)
       return s;
   }
+  if (const auto* labels = settings.if_contains("labels");
+      labels != nullptr && labels->is_array() && catalog.labels) {
+    for (const auto& label : labels->get_array()) {
+      if (!label.is_object()) continue;
+      auto label_id = label_here(*catalog.labels, label.get_object(), *id);
+      if (!label_id) return std::move(label_id).error();
+      if (const auto* on = label.get_object().if_contains("artifacts"); on != nullptr && on->is_array()) {
+        for (const auto& ref : on->get_array()) {
+          if (!ref.is_string()) continue;
+          const std::string text(ref.get_string());
+          const auto at = text.find('@');
+          if (at != std::string::npos)
+            attachments.push_back({*label_id, text.substr(0, at), text.substr(at + 1)});
+        }
+      }
+    }
+  }
+  if (const auto* hooks = settings.if_contains("webhook_policies");
+      hooks != nullptr && hooks->is_array() && catalog.webhooks) {
+    for (const auto& hook : hooks->get_array()) {
+      if (!hook.is_object()) continue;
+      meta::WebhookPolicyRecord record;
+      record.project_id = *id;
+      record.name = text_field(hook.get_object(), "name");
+      const auto* enabled = hook.get_object().if_contains("enabled");
+      record.enabled = enabled == nullptr || !enabled->is_bool() || enabled->get_bool();
+      json::object policy;
+      if (const auto* p = hook.get_object().if_contains("policy"); p != nullptr && p->is_object())
+        policy = p->get_object();
+      policy["project_id"] = *id;
+      policy.erase("id");
+      record.policy_json = json::serialize(policy);
+      if (auto created = catalog.webhooks->create_webhook_policy(record); !created)
+        return std::move(created).error();
+    }
+  }
+  if (const auto* robots = settings.if_contains("robots");
+      robots != nullptr && robots->is_array() && catalog.log) {
+    for (const auto& robot : robots->get_array())
+      if (robot.is_object())
+        catalog.log(name + ": robot " + text_field(robot.get_object(), "name") +
+                    " not recreated (its secret cannot be exported): create it again");
+  }
   return base::ok_status();
 }
 
@@ -373,11 +510,13 @@ Result<Report> import_projects(const Catalog& catalog, registry::Registry& regis
     return base::make_error(Errc::invalid_argument,
                             dir.string() + " is not a Berth export (no projects/ and repositories/)");
   Report report;
+  std::vector<Attachment> attachments;
   for (fs::directory_iterator it(dir / "projects", ec), end; !ec && it != end; it.increment(ec)) {
     if (it->path().extension() != ".json") continue;
     auto settings = read_object(it->path());
     if (!settings) return std::move(settings).error();
-    if (auto s = import_settings(catalog, owner, *settings, report); !s) return std::move(s).error();
+    if (auto s = import_settings(catalog, owner, *settings, report, attachments); !s)
+      return std::move(s).error();
   }
   std::vector<fs::path> layouts;
   for (fs::recursive_directory_iterator it(dir / "repositories", ec), end; !ec && it != end;
@@ -411,6 +550,14 @@ Result<Report> import_projects(const Catalog& catalog, registry::Registry& regis
         return std::move(s).error();
     }
     ++report.repositories;
+  }
+  for (const auto& a : attachments) {
+    auto attached = catalog.labels->attach_label(a.repository, a.digest, a.label_id);
+    if (!attached && attached.error().code != Errc::already_exists) {
+      if (catalog.log)
+        catalog.log("label not attached to " + a.repository + "@" + a.digest + ": " +
+                    attached.error().message);
+    }
   }
   return report;
 }

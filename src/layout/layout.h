@@ -19,8 +19,10 @@
 #include "meta/database.h"
 #include "meta/iam_database.h"
 #include "meta/immutability_database.h"
+#include "meta/label_database.h"
 #include "meta/limits_database.h"
 #include "meta/retention_database.h"
+#include "meta/webhook_database.h"
 #include "registry/registry.h"
 
 namespace berth::layout {
@@ -40,6 +42,9 @@ struct Catalog {
   meta::RetentionDatabase& retention;
   std::function<void(const std::string&)> log;  // progress lines (optional)
   std::function<base::Status()> keep_alive;     // called between repositories (optional)
+  // Labels (with the artifacts they are on) and webhook policies travel too when these are set.
+  meta::LabelDatabase* labels = nullptr;
+  meta::WebhookDatabase* webhooks = nullptr;
 };
 
 // Exports `project` (every project when empty) into `dir`, which must not exist or be empty.
@@ -49,7 +54,8 @@ base::Result<Report> export_projects(const Catalog& catalog, const blob::Store& 
                                      const std::string& project, const std::filesystem::path& dir);
 
 // Imports what export_projects wrote: creates missing projects with their settings (members
-// whose user exists here), then pushes every repository's manifests (children and subjects
+// whose user exists here, labels, webhook policies; robots are listed, not recreated: their
+// secrets never leave), then pushes every repository's manifests (children and subjects
 // first) and tags through `registry`, which checks and accounts them as any push. `owner` owns
 // the projects it creates. Errors: invalid_argument (not an export), corrupt, and the
 // registry's refusals (quota, immutability) with the artifact they concern.

@@ -2,7 +2,8 @@
 # The way out and back: `berth export` beside the running Berth writes OCI image layouts that
 # skopeo copies into Debian's docker-registry with every digest unchanged (a multi-arch index, an
 # image and a referrer of it), and `berth import` loads the export into a fresh Berth: digests,
-# tags, the referrer, the project's quota and tag immutability rule all come back, fsck clean.
+# tags, the referrer, the project's quota, tag immutability rule, labels (on their artifacts) and
+# webhook policies all come back, fsck clean. Robots are listed without their secrets.
 # shellcheck source-path=SCRIPTDIR
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/servers.sh"
@@ -26,6 +27,13 @@ api POST "/projects/exp/immutabletagrules" -d '{"disabled":false,"action":"immut
   "scope_selectors":{"repository":[{"kind":"doublestar","decoration":"repoMatches","pattern":"**"}]}}'
 push_sample_set "$src" exp/app
 auth=(-u "$REGISTRY_USER:$REGISTRY_PASSWORD")
+api POST /labels -d "{\"name\":\"prod\",\"color\":\"#00aa00\",\"scope\":\"p\",\"project_id\":$project_id}"
+label_id=$(api GET "/labels?scope=p&project_id=$project_id" | jq -r '.[0].id')
+api POST "/projects/exp/repositories/app/artifacts/$multi/labels" -H 'X-Is-Resource-Name: true' -d "{\"id\":$label_id}"
+api POST /robots -d '{"name":"ci","level":"project","duration":-1,
+  "permissions":[{"kind":"project","namespace":"exp","access":[{"resource":"repository","action":"pull"}]}]}' >/dev/null
+api POST /projects/exp/webhook/policies -H 'X-Is-Resource-Name: true' -d '{"name":"ci-hook","enabled":true,
+  "event_types":["PUSH_ARTIFACT"],"targets":[{"type":"http","address":"http://127.0.0.1:9/hook","payload_format":"CloudEvents"}]}'
 
 step "berth export beside the running server"
 "$BERTH_BINARY" export --project exp "$out" --data "$REGISTRY_DATA"
@@ -38,6 +46,13 @@ expect_eq "the referrer is listed" "$referrer" \
 check_layout_blobs "$layout"
 expect_eq "settings: quota" 1073741824 "$(jq -r .storage_limit "$out/projects/exp.json")"
 expect_eq "settings: immutability rules" 1 "$(jq -r '.immutable_rules | length' "$out/projects/exp.json")"
+expect_eq "settings: the robot, without a secret" 'robot$exp+ci false' \
+  "$(jq -r '.robots[0] | "\(.name) \(has("secret"))"' "$out/projects/exp.json")"
+grep -qi '"secret' "$out/projects/exp.json" && fail "a secret in the export"
+expect_eq "settings: the label and where it is" "prod exp/app@$multi" \
+  "$(jq -r '.labels[0] | "\(.name) \(.artifacts | join(","))"' "$out/projects/exp.json")"
+expect_eq "settings: the webhook policy" 'ci-hook CloudEvents' \
+  "$(jq -r '.webhook_policies[0] | "\(.name) \(.policy.targets[0].payload_format)"' "$out/projects/exp.json")"
 "$BERTH_BINARY" export --project exp "$out" --data "$REGISTRY_DATA" && fail "an export over a non-empty directory"
 "$BERTH_BINARY" export --project nope "$CLIENT_TMPDIR/nope" --data "$REGISTRY_DATA" && fail "an unknown project"
 
@@ -73,6 +88,10 @@ new_id=$(fapi /projects/exp -H 'X-Is-Resource-Name: true' | jq -r .project_id)
 expect_eq "quota imported" 1073741824 "$(fapi "/quotas/$new_id" | jq -r .hard.storage)"
 expect_eq "immutability rule imported" 'v*' "$(fapi /projects/exp/immutabletagrules | jq -r '.[0].tag_selectors[0].pattern')"
 expect_eq "the project is private" false "$(fapi /projects/exp -H 'X-Is-Resource-Name: true' | jq -r .metadata.public)"
+expect_eq "label imported onto its artifact" prod \
+  "$(fapi "/projects/exp/repositories/app/artifacts/$multi?with_label=true" -H 'X-Is-Resource-Name: true' | jq -r '.labels[0].name')"
+expect_eq "webhook policy imported" 'ci-hook true' \
+  "$(fapi /projects/exp/webhook/policies -H 'X-Is-Resource-Name: true' | jq -r '.[0] | "\(.name) \(.enabled)"')"
 skopeo copy --quiet --src-creds "$REGISTRY_USER:$REGISTRY_PASSWORD" --src-tls-verify=false "docker://$back:multi" "oci:$CLIENT_TMPDIR/pulled:multi"
 check_layout_blobs "$CLIENT_TMPDIR/pulled"
 echo "project $project_id exported and imported as $new_id"

@@ -52,6 +52,20 @@ api POST /projects -d '{"project_name":"rep","metadata":{"public":"false"}}'
 push_sample_set "$CLIENT_TMPDIR/src/layout" rep/app
 skopeo copy --quiet --preserve-digests --dest-tls-verify=false --dest-creds "$REGISTRY_USER:$REGISTRY_PASSWORD" \
   "oci:$CLIENT_TMPDIR/src/layout:multi" "docker://$REGISTRY/rep/app:skip-me"
+# A cosign-style signature of the image: a manifest tagged sha256-<hex>.sig, no subject field.
+printf 'a signature of multi\n' >"$CLIENT_TMPDIR/sig.txt"
+curl -fsS -u "$REGISTRY_USER:$REGISTRY_PASSWORD" -X POST --data-binary "@$CLIENT_TMPDIR/sig.txt" \
+  -H 'Content-Type: application/octet-stream' \
+  "http://$REGISTRY/v2/rep/app/blobs/uploads/?digest=sha256:$(sha256_file "$CLIENT_TMPDIR/sig.txt")" >/dev/null
+jq -cn --arg empty "sha256:$(sha256_file "$CLIENT_TMPDIR/src/empty.json")" --arg layer "sha256:$(sha256_file "$CLIENT_TMPDIR/sig.txt")" \
+  '{schemaVersion: 2, mediaType: "application/vnd.oci.image.manifest.v1+json",
+    config: {mediaType: "application/vnd.oci.empty.v1+json", digest: $empty, size: 2},
+    layers: [{mediaType: "application/vnd.dev.cosign.simplesigning.v1+json", digest: $layer, size: 21,
+              annotations: {"dev.cosignproject.cosign/signature": "MEUCIQ"}}]}' >"$CLIENT_TMPDIR/sig.json"
+signature="sha256:$(sha256_file "$CLIENT_TMPDIR/sig.json")"
+sig_tag="sha256-${multi#sha256:}.sig"
+curl -fsS -u "$REGISTRY_USER:$REGISTRY_PASSWORD" -X PUT --data-binary "@$CLIENT_TMPDIR/sig.json" \
+  -H 'Content-Type: application/vnd.oci.image.manifest.v1+json' "http://$REGISTRY/v2/rep/app/manifests/$sig_tag" >/dev/null
 
 step "the peers: docker-registry and a second Berth with its own admin password"
 dport=$(free_port)
@@ -99,7 +113,8 @@ for child in $(jq -r '.manifests[].digest' "$(layout_blob "$CLIENT_TMPDIR/src/la
   expect_eq "index child at docker-registry" "$child" "$(digest_at "$dist" "$child")"
 done
 expect_eq "referrer at docker-registry" "$referrer" "$(digest_at "$dist" "$referrer")"
-expect_eq "the excluded tag stayed home" 'multi,v1' \
+expect_eq "the signature went with its image" "$signature" "$(digest_at "$dist" "$sig_tag")"
+expect_eq "the excluded tag stayed home" "multi,$sig_tag,v1" \
   "$(curl -fsS "http://127.0.0.1:$dport/v2/rep/app/tags/list" | jq -r '.tags | sort | join(",")')"
 task_log "$execution"
 
@@ -121,6 +136,7 @@ creds="admin:$other_password"
 mirror="127.0.0.1:$bport/mirror/app"
 expect_eq "index at the other Berth" "$index" "$(digest_at "$mirror" v1 "$creds")"
 expect_eq "skip-me too (no tag filter here)" "$multi" "$(digest_at "$mirror" skip-me "$creds")"
+expect_eq "the signature at the other Berth" "$signature" "$(digest_at "$mirror" "$sig_tag" "$creds")"
 expect_eq "referrer found by the other Berth's referrers API" "$referrer" \
   "$(curl -fsS -u "$creds" "http://127.0.0.1:$bport/v2/mirror/app/referrers/$multi" | jq -r '.manifests[0].digest')"
 expect_eq "the project it created is private" false \
