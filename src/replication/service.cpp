@@ -82,6 +82,24 @@ Service::Service(meta::ReplicationDatabase& database, Registries& registries, re
 
 base::Status Service::register_job() {
   if (auto s = reload_event_policies(); !s) return s;
+  if (auto s = runner_.handle(kHealthJobKind,
+                              [this](const meta::Job&, jobs::Context& context) -> base::Status {
+                                auto all = registries_.list();
+                                if (!all) return all.error();
+                                for (const auto& r : *all) {
+                                  if (context.stop_requested()) break;
+                                  if (auto status = registries_.check(r.id); !status)
+                                    BERTH_LOG_WARN("registry {}: health check: {}", r.name,
+                                                   status.error().message);
+                                }
+                                return {};
+                              });
+      !s)
+    return s;
+  if (auto s =
+          scheduler_.set(jobs::ScheduleSpec{"registry-health", "0 */5 * * * *", kHealthJobKind, "{}", 1});
+      !s)
+    return s;
   return runner_.handle(kJobKind,
                         [this](const meta::Job& job, jobs::Context& context) { return run(job, context); });
 }

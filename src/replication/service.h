@@ -35,6 +35,8 @@
 namespace berth::replication {
 
 inline constexpr const char* kJobKind = "REPLICATION";
+// Pings every registry and records its health ("healthy"/"unhealthy"), every 5 minutes.
+inline constexpr const char* kHealthJobKind = "REGISTRY_HEALTH";
 inline constexpr std::size_t kKeptExecutions = 50;
 
 std::string schedule_name(std::int64_t policy_id);
@@ -59,7 +61,8 @@ class Service {
           meta::IamDatabase& iam, meta::LabelDatabase& labels, jobs::Runner& runner,
           jobs::Scheduler& scheduler, Options options = {});
 
-  // Registers the REPLICATION job (before the runner starts) and loads the event-based policies.
+  // Registers the REPLICATION and REGISTRY_HEALTH jobs (before the runner starts), schedules the
+  // health check, and loads the event-based policies.
   base::Status register_job();
 
   // Errors: invalid_argument, already_exists (the name), not_found (a registry).

@@ -169,6 +169,31 @@ expect_eq "its execution's trigger" event_based \
   "$(api GET "/replication/executions?policy_id=$(api GET '/replication/policies?name=on-push' | jq -r '.[0].id')" |
     jq -r '.[0].trigger')"
 
+step "event-based replication of a deletion"
+api POST /replication/policies -d "{\"name\":\"on-delete\",\"dest_registry\":{\"id\":$other_id},\"enabled\":true,
+  \"trigger\":{\"type\":\"event_based\"},\"deletion\":true,\"filters\":[{\"type\":\"name\",\"value\":\"ev/**\"}]}"
+curl -fsS -u "$local_creds" -X DELETE "http://$REGISTRY/v2/ev/app/manifests/$multi" -o /dev/null
+for _ in $(seq 300); do
+  gone=$(curl -s -o /dev/null -w '%{http_code}' -u "$creds" -I "http://127.0.0.1:$bport/v2/ev/app/manifests/$multi")
+  [[ "$gone" == 404 ]] && break
+  sleep 0.1
+done
+expect_eq "deleted here, deleted there" 404 "$gone"
+
+step "a scheduled policy runs by itself"
+api POST /replication/policies -d "{\"name\":\"every-second\",\"dest_registry\":{\"id\":$dist_id},\"enabled\":true,
+  \"trigger\":{\"type\":\"scheduled\",\"trigger_settings\":{\"cron\":\"* * * * * *\"}},
+  \"filters\":[{\"type\":\"name\",\"value\":\"rep/app\"}]}"
+scheduled=$(api GET '/replication/policies?name=every-second' | jq -r '.[0].id')
+for _ in $(seq 300); do
+  ran=$(api GET "/replication/executions?policy_id=$scheduled&trigger=scheduled" | jq -r '[.[] | select(.status == "Succeed")] | length')
+  [[ "$ran" -ge 1 ]] && break
+  sleep 0.1
+done
+[[ "$ran" -ge 1 ]] || fail "the scheduled policy never ran"
+api PUT "/replication/policies/$scheduled" -d "{\"name\":\"every-second\",\"dest_registry\":{\"id\":$dist_id},
+  \"enabled\":false,\"trigger\":{\"type\":\"scheduled\",\"trigger_settings\":{\"cron\":\"* * * * * *\"}}}"
+
 step "the destination dies in the middle of a blob and comes back"
 api POST /projects -d '{"project_name":"big","metadata":{"public":"false"}}'
 make_layout "$CLIENT_TMPDIR/big" --seed 11 --layers 1 --layer-bytes 6291456 --no-index
