@@ -31,6 +31,7 @@
 #include "jobs/housekeeping.h"
 #include "jobs/runner.h"
 #include "jobs/scheduler.h"
+#include "layout/transfer_jobs.h"
 #include "plan/plan.h"
 #include "policy/immutability.h"
 #include "policy/pull_gate.h"
@@ -446,11 +447,27 @@ int serve(const Config& config) {
                                        std::filesystem::path(config.data_dir) / "keys",
                                        BERTH_VERSION,
                                        {}};
+  // Exports and imports through the operator API: into and from backup.dir/exports.
+  layout::JobSources transfer_sources{layout::Catalog{*storage->metadata,
+                                                      *storage->iam,
+                                                      *storage->limits,
+                                                      *storage->immutability,
+                                                      *storage->retention,
+                                                      {},
+                                                      {},
+                                                      storage->labels.get(),
+                                                      storage->webhooks.get()},
+                                      *storage->blobs, registry, replication_options.owner_id,
+                                      config.backup_dir};
   if (!config.backup_dir.empty()) {
     if (auto s = backup::register_job(runner, backup_sources,
                                       backup::JobOptions{config.backup_dir, config.backup_keep});
         !s) {
       BERTH_LOG_ERROR("cannot register backups: {}", s.error().message);
+      return 2;
+    }
+    if (auto s = layout::register_jobs(runner, transfer_sources); !s) {
+      BERTH_LOG_ERROR("cannot register exports and imports: {}", s.error().message);
       return 2;
     }
   }
@@ -642,7 +659,7 @@ int serve(const Config& config) {
     operator_context.reset(new api::operator_api::Context{
         *token, config.external_url.empty() ? config.listen : config.external_url, BERTH_VERSION, plan,
         *storage->metadata, registry, config.backup_dir.empty() ? nullptr : &runner, config.backup_dir,
-        config.backup_schedule, config.backup_keep});
+        config.backup_schedule, config.backup_keep, config.backup_dir.empty() ? nullptr : &transfer_sources});
     http::ServerOptions operator_options;
     operator_options.address = operator_address->first;
     operator_options.port = operator_address->second;

@@ -326,12 +326,54 @@ TEST_F(BackupTest, TheServerTakesScheduledBackupsKeepsTheNewestAndAnswersTheOper
   EXPECT_TRUE(pulls_bit_exact(restored_client, p));
 }
 
+TEST_F(BackupTest, TheOperatorApiExportsAProjectAndImportsItBackAfterItsRepositoryIsGone) {
+  const fs::path dir = base_ / "operator";
+  start({{"BERTH_BACKUP_DIR", dir.string()}});
+  Pushed p{unique_repo(), "v1", make_image(3, 2048)};
+  ASSERT_TRUE(push_image(client(), p.repo, p.tag, p.image));
+  const std::string project = p.repo.substr(0, p.repo.find('/'));
+  auto finished = [&](const Response& started) {
+    EXPECT_EQ(started.status, 202) << started;
+    const std::string run =
+        "/operator/v1/exports/runs/" + std::to_string(json_of(started).at("id").as_int64());
+    EXPECT_TRUE(eventually(
+        [&] {
+          const std::string status = text_of(json_of(operator_call("GET", run)), "status");
+          return status == "Success" || status == "Error";
+        },
+        30s, 100ms));
+    return json_of(operator_call("GET", run));
+  };
+  json::value exported =
+      finished(berth_->call("POST", "/operator/v1/exports", R"({"project":")" + project + R"("})"));
+  EXPECT_EQ(text_of(exported, "status"), "Success") << exported;
+  json::value listed = json_of(operator_call("GET", "/operator/v1/exports"));
+  ASSERT_EQ(listed.at("exports").as_array().size(), 1u) << listed;
+  const std::string name(listed.at("exports").as_array()[0].as_string());
+  EXPECT_TRUE(name.starts_with(project + "-")) << name;
+  EXPECT_TRUE(fs::exists(dir / "exports" / name / "repositories" / p.repo / "index.json"));
+  EXPECT_TRUE(fs::exists(dir / "exports" / name / "projects" / (project + ".json")));
+
+  std::string short_name = p.repo.substr(p.repo.find('/') + 1);
+  for (std::size_t at; (at = short_name.find('/')) != std::string::npos;) short_name.replace(at, 1, "%252F");
+  ASSERT_EQ(client().del("/api/v2.0/projects/" + project + "/repositories/" + short_name).status, 200);
+  ASSERT_EQ(client().get(manifest_path(p.repo, p.tag)).status, 404);
+  EXPECT_EQ(berth_->call("POST", "/operator/v1/imports", R"({"dir":"../../etc"})").status, 400);
+  json::value imported =
+      finished(berth_->call("POST", "/operator/v1/imports", R"({"dir":")" + name + R"("})"));
+  EXPECT_EQ(text_of(imported, "status"), "Success") << imported;
+  EXPECT_NE(text_of(imported, "log").find("imported"), std::string::npos) << imported;
+  EXPECT_TRUE(pulls_bit_exact(client(), p)) << "the running registry serves what it imported";
+}
+
 TEST_F(BackupTest, OperatorBackupsAreOffUntilABackupDirectoryIsConfigured) {
   start();
   Response listed = operator_call("GET", "/operator/v1/backups");
   EXPECT_EQ(listed.status, 409) << listed;
   EXPECT_NE(listed.body.find("backup.dir"), std::string::npos) << listed;
   EXPECT_EQ(operator_call("POST", "/operator/v1/backups").status, 409);
+  EXPECT_EQ(operator_call("GET", "/operator/v1/exports").status, 409);
+  EXPECT_EQ(operator_call("POST", "/operator/v1/imports").status, 409);
 }
 
 }  // namespace

@@ -7,6 +7,8 @@
 #include "api/rest/plan_shape.h"
 #include "backup/backup_job.h"
 #include "base/time.h"
+#include "http/body.h"
+#include "layout/transfer_jobs.h"
 
 namespace berth::api::operator_api {
 namespace {
@@ -60,28 +62,100 @@ json::object backup_json(const backup::Summary& summary) {
                       {"bytes", summary.bytes}};
 }
 
+// GET <prefix>{id}: a run of kind `kind` or `other_kind`.
+boost::asio::awaitable<http::Response> run_by_id(Context& context, http::Exchange& exchange,
+                                                 std::string_view prefix, std::string_view kind,
+                                                 std::string_view other_kind) {
+  const http::Request& request = exchange.request();
+  if (request.method != http::Method::get) co_return failure(405, "METHOD_NOT_ALLOWED", "GET");
+  std::int64_t id = 0;
+  const std::string_view text = std::string_view(request.path).substr(prefix.size());
+  for (char ch : text) {
+    if (ch < '0' || ch > '9' || id > (std::int64_t{1} << 50))
+      co_return failure(404, "NOT_FOUND", "no such run");
+    id = id * 10 + (ch - '0');
+  }
+  base::Result<std::optional<meta::Job>> job = std::optional<meta::Job>();
+  co_await exchange.run_blocking([&] { job = context.jobs->database().get_job(id); });
+  if (!job) co_return failure(500, "UNKNOWN", "reading the run failed");
+  if (!job->has_value() || ((*job)->kind != kind && (*job)->kind != other_kind))
+    co_return failure(404, "NOT_FOUND", "no such run");
+  co_return reply(200, run_json(**job));
+}
+
+// GET and POST /operator/v1/exports, POST /operator/v1/imports, GET /operator/v1/exports/runs/{id}.
+boost::asio::awaitable<http::Response> transfers(Context& context, http::Exchange& exchange) {
+  const http::Request& request = exchange.request();
+  constexpr std::string_view kRuns = "/operator/v1/exports/runs/";
+  if (context.transfers == nullptr || context.jobs == nullptr)
+    co_return failure(409, "CONFLICT",
+                      "exports are off: set backup.dir in the configuration (exports go under it)");
+  if (request.path.starts_with(kRuns))
+    co_return co_await run_by_id(context, exchange, kRuns, layout::kExportJob, layout::kImportJob);
+  const bool exporting = request.path == "/operator/v1/exports";
+  if (!exporting && request.path != "/operator/v1/imports")
+    co_return failure(404, "NOT_FOUND", "no such operator endpoint");
+  if (request.method == http::Method::post) {
+    auto body = co_await http::read_small_body(exchange, 64 * 1024);
+    boost::system::error_code ec;
+    json::value parsed =
+        body.text && !body.text->empty() ? json::parse(*body.text, ec) : json::value(json::object{});
+    if (ec || !parsed.is_object()) co_return failure(400, "BAD_REQUEST", "the body must be a JSON object");
+    const auto* field = parsed.as_object().if_contains(exporting ? "project" : "dir");
+    const std::string value = field != nullptr && field->is_string() ? std::string(field->as_string()) : "";
+    std::string payload;
+    if (exporting) {
+      payload = layout::export_payload(value);
+    } else {
+      auto checked = layout::import_payload(*context.transfers, value.empty() ? "" : "exports/" + value);
+      if (value.empty() || value.find('/') != std::string::npos || !checked)
+        co_return failure(400, "BAD_REQUEST", "name an export of GET /operator/v1/exports in \"dir\"");
+      payload = *checked;
+    }
+    base::Result<meta::Enqueued> enqueued = meta::Enqueued{};
+    co_await exchange.run_blocking([&] {
+      enqueued = context.jobs->enqueue(
+          meta::NewJob{exporting ? layout::kExportJob : layout::kImportJob, payload, std::nullopt, {}, 1});
+    });
+    if (!enqueued) co_return failure(500, "UNKNOWN", "starting the job failed");
+    http::Response response = reply(202, json::object{{"id", enqueued->id}});
+    response.headers.set("Location", std::string(kRuns) + std::to_string(enqueued->id));
+    co_return response;
+  }
+  if (!exporting || request.method != http::Method::get)
+    co_return failure(405, "METHOD_NOT_ALLOWED", "GET or POST");
+  base::Result<meta::Listing<meta::Job>> runs = meta::Listing<meta::Job>{};
+  std::vector<std::string> names;
+  co_await exchange.run_blocking([&] {
+    names = layout::list_exports(context.transfers->dir);
+    meta::ListQuery query;
+    query.limit = 10;
+    query.filters.push_back(meta::Filter{
+        "kind", meta::Filter::Kind::any_of, "", {}, {}, {layout::kExportJob, layout::kImportJob}});
+    runs = context.jobs->database().list_jobs(query);
+  });
+  if (!runs) co_return failure(500, "UNKNOWN", "listing the exports failed");
+  json::array exports;
+  for (const auto& name : names) exports.emplace_back(name);
+  json::array recent;
+  for (const auto& job : runs->items) {
+    json::object run = run_json(job);
+    run["kind"] = job.kind;
+    recent.push_back(std::move(run));
+  }
+  co_return reply(200, json::object{{"dir", (context.transfers->dir / "exports").string()},
+                                    {"exports", std::move(exports)},
+                                    {"runs", std::move(recent)}});
+}
+
 // GET and POST /operator/v1/backups, GET /operator/v1/backups/runs/{id}.
 boost::asio::awaitable<http::Response> backups(Context& context, http::Exchange& exchange) {
   const http::Request& request = exchange.request();
   constexpr std::string_view kRuns = "/operator/v1/backups/runs/";
   if (context.backup_dir.empty() || context.jobs == nullptr)
     co_return failure(409, "CONFLICT", "backups are off: set backup.dir in the configuration");
-  if (request.path.starts_with(kRuns)) {
-    if (request.method != http::Method::get) co_return failure(405, "METHOD_NOT_ALLOWED", "GET");
-    std::int64_t id = 0;
-    const std::string_view text = std::string_view(request.path).substr(kRuns.size());
-    for (char ch : text) {
-      if (ch < '0' || ch > '9' || id > (std::int64_t{1} << 50))
-        co_return failure(404, "NOT_FOUND", "no such run");
-      id = id * 10 + (ch - '0');
-    }
-    base::Result<std::optional<meta::Job>> job = std::optional<meta::Job>();
-    co_await exchange.run_blocking([&] { job = context.jobs->database().get_job(id); });
-    if (!job) co_return failure(500, "UNKNOWN", "reading the run failed");
-    if (!job->has_value() || (*job)->kind != backup::kJobKind)
-      co_return failure(404, "NOT_FOUND", "no such run");
-    co_return reply(200, run_json(**job));
-  }
+  if (request.path.starts_with(kRuns))
+    co_return co_await run_by_id(context, exchange, kRuns, backup::kJobKind, backup::kJobKind);
   if (request.path != "/operator/v1/backups")
     co_return failure(404, "NOT_FOUND", "no such operator endpoint");
   if (request.method == http::Method::post) {
@@ -185,6 +259,9 @@ http::Handler make_handler(Context& context) {
     }
     if (request.path == "/operator/v1/backups" || request.path.starts_with("/operator/v1/backups/"))
       co_return co_await backups(context, exchange);
+    if (request.path == "/operator/v1/exports" || request.path == "/operator/v1/imports" ||
+        request.path.starts_with("/operator/v1/exports/"))
+      co_return co_await transfers(context, exchange);
     co_return failure(404, "NOT_FOUND", "no such operator endpoint");
   };
 }

@@ -1,7 +1,8 @@
 // The operator API (/operator/v1): what the provider running the registry asks of it, on a
 // listener of its own (operator.listen) behind a bearer token of its own. Today: the registry's
-// facts (GET /operator/v1/registry), its plan (GET/PUT /operator/v1/plan) and its backups
-// (GET/POST /operator/v1/backups, GET /operator/v1/backups/runs/{id}).
+// facts (GET /operator/v1/registry), its plan (GET/PUT /operator/v1/plan), its backups
+// (GET/POST /operator/v1/backups, GET /operator/v1/backups/runs/{id}), and exports and imports
+// (GET/POST /operator/v1/exports, POST /operator/v1/imports, GET /operator/v1/exports/runs/{id}).
 #pragma once
 
 #include <filesystem>
@@ -9,6 +10,7 @@
 
 #include "http/exchange.h"
 #include "jobs/runner.h"
+#include "layout/transfer_jobs.h"
 #include "meta/database.h"
 #include "plan/plan.h"
 #include "registry/registry.h"
@@ -27,6 +29,8 @@ struct Context {
   std::filesystem::path backup_dir;
   std::string backup_schedule;
   std::size_t backup_keep = 0;
+  // Exports and imports as jobs (null = off: they need backup.dir, under which exports go).
+  layout::JobSources* transfers = nullptr;
 };
 
 http::Handler make_handler(Context& context);
