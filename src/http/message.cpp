@@ -3,17 +3,12 @@
 #include <algorithm>
 #include <cctype>
 
+#include "base/text.h"
+
 namespace berth::http {
 namespace {
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  }
-  return true;
-}
+using base::iequals;
 
 int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';

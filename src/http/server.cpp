@@ -57,6 +57,7 @@
 #include <vector>
 
 #include "base/log.h"
+#include "base/text.h"
 #include "http/beast_head.h"
 #include "http/deadline.h"
 #include "http/tls_context.h"
@@ -106,15 +107,7 @@ char* discard_buffer() {
   return buffer.data();
 }
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    const auto x = static_cast<unsigned char>(a[i]);
-    const auto y = static_cast<unsigned char>(b[i]);
-    if (x != y && std::tolower(x) != std::tolower(y)) return false;
-  }
-  return true;
-}
+using base::iequals;
 
 bool is_token_char(char c) {
   if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;

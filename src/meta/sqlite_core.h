@@ -344,6 +344,47 @@ base::Result<std::optional<std::int64_t>> optional_int64(Statement& stmt);
 // True if the statement yields at least one row.
 base::Result<bool> exists(Statement& stmt);
 
+// A nullable time column (unix milliseconds), and a time to bind as one.
+inline std::optional<TimePoint> optional_time(const Statement& stmt, int column) {
+  if (stmt.is_null(column)) return std::nullopt;
+  return from_millis(stmt.int64(column));
+}
+inline std::optional<std::int64_t> optional_millis(const std::optional<TimePoint>& time) {
+  if (!time) return std::nullopt;
+  return to_millis(*time);
+}
+
+// Every row of `stmt`, each made by `from_row(stmt)`.
+template <class T, class FromRow>
+base::Result<std::vector<T>> all_rows(Statement& stmt, FromRow from_row) {
+  std::vector<T> out;
+  for (;;) {
+    auto row = stmt.step();
+    if (!row) return std::move(row).error();
+    if (!*row) return out;
+    out.push_back(from_row(static_cast<const Statement&>(stmt)));
+  }
+}
+// The same for the cached query `sql` with `args` bound.
+template <class T, class FromRow, class... Args>
+base::Result<std::vector<T>> all_rows(Connection& c, std::string_view sql, FromRow from_row,
+                                      const Args&... args) {
+  auto stmt = c.prepare(sql);
+  if (!stmt) return std::move(stmt).error();
+  stmt->bind(args...);
+  return all_rows<T>(*stmt, from_row);
+}
+
+// The integer the query `sql` selects with `args` bound (a COUNT): 0 for no row or NULL.
+template <class... Args>
+base::Result<std::int64_t> count_of(Connection& c, std::string_view sql, const Args&... args) {
+  auto stmt = c.prepare(sql);
+  if (!stmt) return std::move(stmt).error();
+  auto n = optional_int64(stmt->bind(args...));
+  if (!n) return std::move(n).error();
+  return n->value_or(0);
+}
+
 // The smallest string greater than every string that starts with `prefix` (nullopt if
 // there is none): `name >= prefix AND name < upper` selects exactly the names starting
 // with `prefix` and can use an index.

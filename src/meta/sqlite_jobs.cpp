@@ -27,16 +27,6 @@ using base::Status;
   "j.id, j.kind, j.payload, j.state, j.dedupe_key, j.attempts, j.max_attempts, j.run_after, j.created_at, " \
   "j.started_at, j.finished_at, j.heartbeat_at, j.worker, j.error, j.progress, j.cancel_requested"
 
-std::optional<TimePoint> optional_time(const Statement& s, int column) {
-  if (s.is_null(column)) return std::nullopt;
-  return from_millis(s.int64(column));
-}
-
-std::optional<std::int64_t> optional_millis(const std::optional<TimePoint>& time) {
-  if (!time) return std::nullopt;
-  return to_millis(*time);
-}
-
 Job job_from_row(const Statement& s) {
   Job j;
   j.id = s.int64(0);
@@ -86,21 +76,6 @@ Result<std::optional<T>> one_row(Connection& c, std::string_view sql, FromRow fr
   if (!row) return std::move(row).error();
   if (!*row) return std::optional<T>{};
   return std::optional<T>(from_row(static_cast<const Statement&>(*stmt)));
-}
-
-// Every row of a cached query through `from_row`.
-template <class T, class FromRow, class... Args>
-Result<std::vector<T>> all_rows(Connection& c, std::string_view sql, FromRow from_row, const Args&... args) {
-  auto stmt = c.prepare(sql);
-  if (!stmt) return std::move(stmt).error();
-  stmt->bind(args...);
-  std::vector<T> out;
-  for (;;) {
-    auto row = stmt->step();
-    if (!row) return std::move(row).error();
-    if (!*row) return out;
-    out.push_back(from_row(static_cast<const Statement&>(*stmt)));
-  }
 }
 
 Status check_kind(std::string_view kind) {

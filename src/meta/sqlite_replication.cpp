@@ -9,16 +9,6 @@ using base::Errc;
 using base::Result;
 using base::Status;
 
-std::optional<TimePoint> optional_time(const Statement& stmt, int column) {
-  if (stmt.is_null(column)) return std::nullopt;
-  return from_millis(stmt.int64(column));
-}
-
-std::optional<std::int64_t> optional_millis(const std::optional<TimePoint>& time) {
-  if (!time) return std::nullopt;
-  return to_millis(*time);
-}
-
 std::int64_t flag(bool value) {
   return value ? 1 : 0;
 }
@@ -100,27 +90,6 @@ ReplicationTaskRecord task_from_row(const Statement& stmt) {
   return out;
 }
 
-template <typename... Args>
-Result<std::int64_t> count(Connection& c, std::string_view sql, const Args&... args) {
-  auto stmt = c.prepare(sql);
-  if (!stmt) return std::move(stmt).error();
-  auto n = optional_int64(stmt->bind(args...));
-  if (!n) return std::move(n).error();
-  return n->value_or(0);
-}
-
-// Every row of `stmt` through `convert`.
-template <typename T, typename Convert>
-Result<std::vector<T>> all_rows(Statement& stmt, Convert convert) {
-  std::vector<T> out;
-  for (;;) {
-    auto row = stmt.step();
-    if (!row) return std::move(row).error();
-    if (!*row) return out;
-    out.push_back(convert(stmt));
-  }
-}
-
 base::Error missing(std::string_view what, std::int64_t id) {
   return base::make_error(Errc::not_found, std::string(what) + " " + std::to_string(id) + " not found");
 }
@@ -131,7 +100,7 @@ class SqliteReplicationDatabase final : public ReplicationDatabase {
 
   Result<std::int64_t> create_registry(const RegistryRecord& r) override {
     return core_->write("create_registry", [&](Connection& c) -> Result<std::int64_t> {
-      auto taken = count(c, "SELECT COUNT(*) FROM registries WHERE name = ?1", r.name);
+      auto taken = count_of(c, "SELECT COUNT(*) FROM registries WHERE name = ?1", r.name);
       if (!taken) return std::move(taken).error();
       if (*taken > 0) return base::make_error(Errc::already_exists, "registry " + r.name + " already exists");
       if (auto s = c.run("INSERT INTO registries(name, type, url, description, credential_type, access_key, "
@@ -167,7 +136,7 @@ class SqliteReplicationDatabase final : public ReplicationDatabase {
 
   Status update_registry(const RegistryRecord& r) override {
     return core_->write("update_registry", [&](Connection& c) -> Status {
-      auto taken = count(c, "SELECT COUNT(*) FROM registries WHERE name = ?1 AND id <> ?2", r.name, r.id);
+      auto taken = count_of(c, "SELECT COUNT(*) FROM registries WHERE name = ?1 AND id <> ?2", r.name, r.id);
       if (!taken) return taken.error();
       if (*taken > 0) return base::make_error(Errc::already_exists, "registry " + r.name + " already exists");
       if (auto s = c.run("UPDATE registries SET name = ?2, type = ?3, url = ?4, description = ?5, "
@@ -190,10 +159,10 @@ class SqliteReplicationDatabase final : public ReplicationDatabase {
 
   Status delete_registry(std::int64_t id) override {
     return core_->write("delete_registry", [&](Connection& c) -> Status {
-      auto used = count(c,
-                        "SELECT COUNT(*) FROM replication_policies WHERE src_registry_id = ?1 OR "
-                        "dest_registry_id = ?1",
-                        id);
+      auto used = count_of(c,
+                           "SELECT COUNT(*) FROM replication_policies WHERE src_registry_id = ?1 OR "
+                           "dest_registry_id = ?1",
+                           id);
       if (!used) return used.error();
       if (*used > 0) {
         return base::make_error(Errc::conflict,
@@ -273,7 +242,7 @@ class SqliteReplicationDatabase final : public ReplicationDatabase {
   Result<std::int64_t> create_replication_execution(const ReplicationExecutionRecord& e,
                                                     std::size_t keep) override {
     return core_->write("create_replication_execution", [&](Connection& c) -> Result<std::int64_t> {
-      auto policies = count(c, "SELECT COUNT(*) FROM replication_policies WHERE id = ?1", e.policy_id);
+      auto policies = count_of(c, "SELECT COUNT(*) FROM replication_policies WHERE id = ?1", e.policy_id);
       if (!policies) return std::move(policies).error();
       if (*policies == 0) return missing("replication policy", e.policy_id);
       if (auto s = c.run("INSERT INTO replication_executions(policy_id, job_id, status, status_text, "
@@ -339,7 +308,7 @@ class SqliteReplicationDatabase final : public ReplicationDatabase {
               " FROM replication_executions WHERE (?1 = 0 OR policy_id = ?1) AND (?2 = '' OR "
               "status = ?2) AND (?3 = '' OR trigger_kind = ?3)";
           Listing<ReplicationExecutionRecord> out;
-          auto total = count(c, std::string("SELECT COUNT(*)") + where, policy_id, status, trigger);
+          auto total = count_of(c, std::string("SELECT COUNT(*)") + where, policy_id, status, trigger);
           if (!total) return std::move(total).error();
           out.total = *total;
           auto stmt = c.prepare(std::string("SELECT " BERTH_EXECUTION_COLUMNS) + where +
@@ -386,7 +355,7 @@ class SqliteReplicationDatabase final : public ReplicationDatabase {
         "list_replication_tasks", [&](Connection& c) -> Result<Listing<ReplicationTaskRecord>> {
           const char* where = " FROM replication_tasks WHERE execution_id = ?1 AND (?2 = '' OR status = ?2)";
           Listing<ReplicationTaskRecord> out;
-          auto total = count(c, std::string("SELECT COUNT(*)") + where, execution_id, status);
+          auto total = count_of(c, std::string("SELECT COUNT(*)") + where, execution_id, status);
           if (!total) return std::move(total).error();
           out.total = *total;
           auto stmt = c.prepare(std::string("SELECT " BERTH_TASK_COLUMNS) + where +
@@ -422,13 +391,13 @@ class SqliteReplicationDatabase final : public ReplicationDatabase {
   // The name is free and both registries exist (0 = this one).
   static Status check_policy(Connection& c, const ReplicationPolicyRecord& p) {
     auto taken =
-        count(c, "SELECT COUNT(*) FROM replication_policies WHERE name = ?1 AND id <> ?2", p.name, p.id);
+        count_of(c, "SELECT COUNT(*) FROM replication_policies WHERE name = ?1 AND id <> ?2", p.name, p.id);
     if (!taken) return taken.error();
     if (*taken > 0)
       return base::make_error(Errc::already_exists, "replication policy " + p.name + " already exists");
     for (std::int64_t registry : {p.src_registry_id, p.dest_registry_id}) {
       if (registry == 0) continue;
-      auto found = count(c, "SELECT COUNT(*) FROM registries WHERE id = ?1", registry);
+      auto found = count_of(c, "SELECT COUNT(*) FROM registries WHERE id = ?1", registry);
       if (!found) return found.error();
       if (*found == 0) return missing("registry", registry);
     }

@@ -14,16 +14,6 @@ std::optional<std::int64_t> optional_column(const Statement& stmt, int column) {
   return stmt.int64(column);
 }
 
-std::optional<TimePoint> optional_time(const Statement& stmt, int column) {
-  if (stmt.is_null(column)) return std::nullopt;
-  return from_millis(stmt.int64(column));
-}
-
-std::optional<std::int64_t> optional_millis(const std::optional<TimePoint>& time) {
-  if (!time) return std::nullopt;
-  return to_millis(*time);
-}
-
 #define BERTH_RETENTION_EXECUTION_COLUMNS \
   "id, policy_id, job_id, status, trigger_kind, dry_run, started_at, ended_at"
 
@@ -69,14 +59,6 @@ Result<std::optional<RetentionPolicyRecord>> policy_where(Connection& c, std::st
                             from_millis(stmt->int64(4))});
 }
 
-Result<std::int64_t> count(Connection& c, std::string_view sql, std::int64_t key) {
-  auto stmt = c.prepare(sql);
-  if (!stmt) return std::move(stmt).error();
-  auto n = optional_int64(stmt->bind(key));
-  if (!n) return std::move(n).error();
-  return n->value_or(0);
-}
-
 class SqliteRetentionDatabase final : public RetentionDatabase {
  public:
   explicit SqliteRetentionDatabase(std::shared_ptr<Core> core) : core_(std::move(core)) {}
@@ -84,7 +66,8 @@ class SqliteRetentionDatabase final : public RetentionDatabase {
   Result<std::int64_t> create_retention_policy(std::int64_t project_id,
                                                const std::string& policy_json) override {
     return core_->write("create_retention_policy", [&](Connection& c) -> Result<std::int64_t> {
-      auto existing = count(c, "SELECT COUNT(*) FROM retention_policies WHERE project_id = ?1", project_id);
+      auto existing =
+          count_of(c, "SELECT COUNT(*) FROM retention_policies WHERE project_id = ?1", project_id);
       if (!existing) return std::move(existing).error();
       if (*existing > 0)
         return base::make_error(Errc::already_exists,
@@ -145,7 +128,8 @@ class SqliteRetentionDatabase final : public RetentionDatabase {
   Result<std::int64_t> create_retention_execution(const RetentionExecutionRecord& execution,
                                                   std::size_t keep) override {
     return core_->write("create_retention_execution", [&](Connection& c) -> Result<std::int64_t> {
-      auto policies = count(c, "SELECT COUNT(*) FROM retention_policies WHERE id = ?1", execution.policy_id);
+      auto policies =
+          count_of(c, "SELECT COUNT(*) FROM retention_policies WHERE id = ?1", execution.policy_id);
       if (!policies) return std::move(policies).error();
       if (*policies == 0) return not_found(execution.policy_id);
       if (auto s = c.run("INSERT INTO retention_executions(policy_id, job_id, status, trigger_kind, dry_run, "
@@ -205,7 +189,8 @@ class SqliteRetentionDatabase final : public RetentionDatabase {
     return core_->read(
         "list_retention_executions", [&](Connection& c) -> Result<Listing<RetentionExecutionRecord>> {
           Listing<RetentionExecutionRecord> out;
-          auto total = count(c, "SELECT COUNT(*) FROM retention_executions WHERE policy_id = ?1", policy_id);
+          auto total =
+              count_of(c, "SELECT COUNT(*) FROM retention_executions WHERE policy_id = ?1", policy_id);
           if (!total) return std::move(total).error();
           out.total = *total;
           auto stmt = c.prepare(
@@ -241,7 +226,7 @@ class SqliteRetentionDatabase final : public RetentionDatabase {
                                                             std::size_t limit) override {
     return core_->read("list_retention_tasks", [&](Connection& c) -> Result<Listing<RetentionTaskRecord>> {
       Listing<RetentionTaskRecord> out;
-      auto total = count(c, "SELECT COUNT(*) FROM retention_tasks WHERE execution_id = ?1", execution_id);
+      auto total = count_of(c, "SELECT COUNT(*) FROM retention_tasks WHERE execution_id = ?1", execution_id);
       if (!total) return std::move(total).error();
       out.total = *total;
       auto stmt = c.prepare("SELECT " BERTH_RETENTION_TASK_COLUMNS

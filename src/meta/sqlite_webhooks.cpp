@@ -9,16 +9,6 @@ using base::Errc;
 using base::Result;
 using base::Status;
 
-std::optional<TimePoint> optional_time(const Statement& stmt, int column) {
-  if (stmt.is_null(column)) return std::nullopt;
-  return from_millis(stmt.int64(column));
-}
-
-std::optional<std::int64_t> optional_millis(const std::optional<TimePoint>& time) {
-  if (!time) return std::nullopt;
-  return to_millis(*time);
-}
-
 #define BERTH_WEBHOOK_POLICY_COLUMNS "id, project_id, name, enabled, policy, created_at, updated_at"
 
 WebhookPolicyRecord policy_from_row(const Statement& stmt) {
@@ -65,26 +55,6 @@ WebhookTaskRecord task_from_row(const Statement& stmt) {
   out.started = optional_time(stmt, 9);
   out.ended = optional_time(stmt, 10);
   return out;
-}
-
-template <typename T, typename Convert>
-Result<std::vector<T>> all_rows(Statement& stmt, Convert convert) {
-  std::vector<T> out;
-  for (;;) {
-    auto row = stmt.step();
-    if (!row) return std::move(row).error();
-    if (!*row) return out;
-    out.push_back(convert(stmt));
-  }
-}
-
-template <typename... Args>
-Result<std::int64_t> count(Connection& c, std::string_view sql, const Args&... args) {
-  auto stmt = c.prepare(sql);
-  if (!stmt) return std::move(stmt).error();
-  auto n = optional_int64(stmt->bind(args...));
-  if (!n) return std::move(n).error();
-  return n->value_or(0);
 }
 
 base::Error missing(std::string_view what, std::int64_t id) {
@@ -226,7 +196,7 @@ class SqliteWebhookDatabase final : public WebhookDatabase {
     return core_->read(
         "list_webhook_executions", [&](Connection& c) -> Result<Listing<WebhookExecutionRecord>> {
           Listing<WebhookExecutionRecord> out;
-          auto total = count(c, "SELECT COUNT(*) FROM webhook_executions WHERE policy_id = ?1", policy_id);
+          auto total = count_of(c, "SELECT COUNT(*) FROM webhook_executions WHERE policy_id = ?1", policy_id);
           if (!total) return std::move(total).error();
           out.total = *total;
           auto stmt =
@@ -282,8 +252,8 @@ class SqliteWebhookDatabase final : public WebhookDatabase {
  private:
   static Status check_name(Connection& c, const WebhookPolicyRecord& p) {
     auto taken =
-        count(c, "SELECT COUNT(*) FROM webhook_policies WHERE project_id = ?1 AND name = ?2 AND id <> ?3",
-              p.project_id, p.name, p.id);
+        count_of(c, "SELECT COUNT(*) FROM webhook_policies WHERE project_id = ?1 AND name = ?2 AND id <> ?3",
+                 p.project_id, p.name, p.id);
     if (!taken) return taken.error();
     if (*taken > 0)
       return base::make_error(Errc::already_exists, "webhook policy " + p.name + " already exists");

@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "base/base64.h"
+#include "base/text.h"
 #include "oci/digest.h"
 #include "oci/manifest.h"
 #include "oci/media_types.h"
@@ -14,21 +15,8 @@ namespace {
 
 namespace json = boost::json;
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  }
-  return true;
-}
-
-std::string_view trim(std::string_view text) {
-  const auto blank = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
-  while (!text.empty() && blank(text.front())) text.remove_prefix(1);
-  while (!text.empty() && blank(text.back())) text.remove_suffix(1);
-  return text;
-}
+using base::iequals;
+constexpr auto trim = base::trim_blank;
 
 // The error of a response that is not the one expected.
 base::Error refused(const std::string& what, const HttpReply& reply) {

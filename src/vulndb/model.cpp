@@ -5,6 +5,7 @@
 #include <boost/json/value.hpp>
 #include <cctype>
 
+#include "base/text.h"
 #include "base/utf8.h"
 
 namespace berth::vulndb {
@@ -14,14 +15,7 @@ using base::Result;
 
 namespace {
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  }
-  return true;
-}
+using base::iequals;
 
 std::string_view event_key(Event::Kind kind) {
   switch (kind) {

@@ -100,6 +100,22 @@ replication::RegistryInput input_of(const meta::RegistryRecord& r) {
   return in;  // access_secret nullopt: kept
 }
 
+// One page of the `items` whose name contains `name` (Harbor's fuzzy name parameter), as JSON.
+template <class T, class ToJson>
+http::Response named_page(Call& call, const PageParams& page, const std::string& name,
+                          const std::vector<T>& items, ToJson to_json) {
+  std::vector<const T*> matching;
+  for (const auto& item : items)
+    if (name.empty() || item.name.find(name) != std::string::npos) matching.push_back(&item);
+  json::array out;
+  const std::size_t from = (page.page - 1) * page.page_size;
+  for (std::size_t i = from; i < matching.size() && i < from + page.page_size; ++i)
+    out.push_back(to_json(*matching[i]));
+  auto response = json_response(200, out);
+  set_paging_headers(response, call.request(), page, static_cast<std::int64_t>(matching.size()));
+  return response;
+}
+
 Awaitable list_registries(Call& call) {
   if (auto refused = refuse(call)) co_return std::move(*refused);
   auto page = parse_page(call.request());
@@ -108,16 +124,7 @@ Awaitable list_registries(Call& call) {
   co_return co_await blocking(call, [&]() -> http::Response {
     auto all = call.context.registries->list();
     if (!all) return internal_error("list registries", all.error());
-    std::vector<meta::RegistryRecord> matching;
-    for (auto& r : *all)
-      if (name.empty() || r.name.find(name) != std::string::npos) matching.push_back(std::move(r));
-    json::array items;
-    const std::size_t from = (page->page - 1) * page->page_size;
-    for (std::size_t i = from; i < matching.size() && i < from + page->page_size; ++i)
-      items.push_back(registry_json(matching[i]));
-    auto response = json_response(200, items);
-    set_paging_headers(response, call.request(), *page, static_cast<std::int64_t>(matching.size()));
-    return response;
+    return named_page(call, *page, name, *all, registry_json);
   });
 }
 
@@ -262,16 +269,8 @@ Awaitable list_policies(Call& call) {
   co_return co_await blocking(call, [&]() -> http::Response {
     auto all = call.context.replication->list_policies();
     if (!all) return internal_error("list replication policies", all.error());
-    std::vector<replication::Policy> matching;
-    for (auto& p : *all)
-      if (name.empty() || p.name.find(name) != std::string::npos) matching.push_back(std::move(p));
-    json::array items;
-    const std::size_t from = (page->page - 1) * page->page_size;
-    for (std::size_t i = from; i < matching.size() && i < from + page->page_size; ++i)
-      items.push_back(policy_json(call, matching[i]));
-    auto response = json_response(200, items);
-    set_paging_headers(response, call.request(), *page, static_cast<std::int64_t>(matching.size()));
-    return response;
+    return named_page(call, *page, name, *all,
+                      [&](const replication::Policy& p) { return policy_json(call, p); });
   });
 }
 

@@ -15,6 +15,7 @@
 
 #include "base/log.h"
 #include "base/random.h"
+#include "base/text.h"
 #include "base/time.h"
 #include "http/body.h"
 #include "oci/digest.h"
@@ -35,11 +36,7 @@ constexpr std::size_t kMaxRequestBody = 64 * 1024;
 constexpr std::string_view kSpdx = "application/spdx+json";
 constexpr std::string_view kCycloneDx = "application/vnd.cyclonedx+json";
 
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-         });
-}
+using base::iequals;
 
 std::string_view trim(std::string_view text) {
   while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
