@@ -489,6 +489,7 @@ int serve(const Config& config) {
   oci_options.on_artifact_event = [&webhooks](const char* type, const std::string& repository,
                                               const std::string& digest, const std::string& tag,
                                               const std::string& operator_name) {
+    if (!webhooks.wants(type)) return;  // every pull passes here: nothing built for nobody
     webhook::Event hook;
     hook.type = type;
     hook.repository = repository;

@@ -57,13 +57,14 @@ void Cache::set_project(const std::string& project, std::int64_t registry_id) {
   } else {
     projects_[project] = registry_id;
   }
+  any_.store(!projects_.empty(), std::memory_order_release);
 }
 
 bool Cache::proxied(std::string_view repository) const {
   const auto slash = repository.find('/');
-  if (slash == std::string_view::npos) return false;
+  if (slash == std::string_view::npos || !any_.load(std::memory_order_acquire)) return false;
   std::shared_lock lock(projects_mu_);
-  return !projects_.empty() && projects_.find(repository.substr(0, slash)) != projects_.end();
+  return projects_.find(repository.substr(0, slash)) != projects_.end();
 }
 
 std::optional<std::string> Cache::project_of(std::int64_t registry_id) const {
@@ -83,7 +84,13 @@ std::optional<Cache::Upstream> Cache::upstream_of(const std::string& repository)
     if (it == projects_.end()) return std::nullopt;
     id = it->second;
   }
-  return Upstream{id, repository.substr(slash + 1)};
+  Upstream out{id, repository.substr(slash + 1)};
+  // Docker Hub's official images are named without "library/".
+  if (out.repository.find('/') == std::string::npos) {
+    auto record = registries_.get(id);
+    if (record && *record && (*record)->type == "docker-hub") out.repository = "library/" + out.repository;
+  }
+  return out;
 }
 
 base::Result<std::unique_ptr<remote::RegistryClient>> Cache::take_client(std::int64_t registry_id) {
@@ -117,11 +124,6 @@ registry::Result<registry::ManifestContent> Cache::manifest(const std::string& r
                                                             const std::string& reference) {
   auto upstream = upstream_of(repository);
   if (!upstream) return registry_.get_manifest(repository, reference);
-  // Docker Hub's official images.
-  auto record = registries_.get(upstream->registry_id);
-  if (record && *record && (*record)->type == "docker-hub" &&
-      upstream->repository.find('/') == std::string::npos)
-    upstream->repository = "library/" + upstream->repository;
   const bool by_digest = berth::oci::looks_like_digest(reference);
   if (by_digest) {
     if (auto kept = registry_.get_manifest(repository, reference)) return kept;
@@ -174,10 +176,6 @@ registry::Result<registry::ManifestContent> Cache::manifest(const std::string& r
 registry::Status Cache::fetch_blob(const std::string& repository, const std::string& digest) {
   auto upstream = upstream_of(repository);
   if (!upstream) return berth::oci::make_error(ErrorCode::blob_unknown, "blob unknown to registry");
-  auto record = registries_.get(upstream->registry_id);
-  if (record && *record && (*record)->type == "docker-hub" &&
-      upstream->repository.find('/') == std::string::npos)
-    upstream->repository = "library/" + upstream->repository;
   const std::string key = repository + "@" + digest;
   {
     std::unique_lock lock(fetch_mu_);
@@ -264,10 +262,6 @@ void Cache::keeper() {
 base::Status Cache::store(const Keep& keep) {
   auto upstream = upstream_of(keep.repository);
   if (!upstream) return {};  // no longer a proxy project
-  auto record = registries_.get(upstream->registry_id);
-  if (record && *record && (*record)->type == "docker-hub" &&
-      upstream->repository.find('/') == std::string::npos)
-    upstream->repository = "library/" + upstream->repository;
   if (auto s = store_manifest(keep.repository, *upstream, keep.manifest, 0); !s) return s;
   if (!keep.tag.empty()) {
     auto tagged =

@@ -16,6 +16,7 @@
 // Pushes into a proxy project are refused by the OCI API (see api/oci).
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -52,7 +53,8 @@ class Cache {
 
   // Marks `project` a proxy of registry `registry_id` (0: an ordinary project again).
   void set_project(const std::string& project, std::int64_t registry_id);
-  // True when `repository` is in a proxy project. From memory.
+  // True when `repository` is in a proxy project. From memory; without a lock while there is
+  // no proxy project.
   bool proxied(std::string_view repository) const;
   // A proxy project of registry `registry_id`, if any.
   std::optional<std::string> project_of(std::int64_t registry_id) const;
@@ -80,6 +82,7 @@ class Cache {
   };
   class Lease;
 
+  // The upstream registry and repository of `repository` (Docker Hub's "library/" filled in).
   std::optional<Upstream> upstream_of(const std::string& repository) const;
   base::Result<std::unique_ptr<remote::RegistryClient>> take_client(std::int64_t registry_id);
   void give_back(std::int64_t registry_id, std::unique_ptr<remote::RegistryClient> client);
@@ -95,6 +98,7 @@ class Cache {
 
   mutable std::shared_mutex projects_mu_;
   std::map<std::string, std::int64_t, std::less<>> projects_;  // proxy project -> registry id
+  std::atomic<bool> any_{false};                               // projects_ is not empty
 
   std::mutex clients_mu_;
   std::map<std::int64_t, std::vector<std::unique_ptr<remote::RegistryClient>>> idle_;

@@ -25,7 +25,7 @@ std::string text(const json::object& object, std::string_view key) {
   return v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string();
 }
 
-std::optional<std::size_t> type_index(const std::string& type) {
+std::optional<std::size_t> type_index(std::string_view type) {
   const auto& all = event_types();
   for (std::size_t i = 0; i < all.size(); ++i)
     if (all[i] == type) return i;
@@ -126,7 +126,7 @@ base::Result<Policy> parse_policy(const json::object& body) {
   if (types == nullptr || !types->is_array() || types->as_array().empty())
     return invalid("event_types must name at least one event type");
   for (const auto& t : types->as_array()) {
-    if (!t.is_string() || !type_index(std::string(t.as_string())))
+    if (!t.is_string() || !type_index(std::string_view(t.as_string())))
       return invalid("invalid event type: " +
                      (t.is_string() ? std::string(t.as_string()) : json::serialize(t)));
     p.event_types.emplace_back(t.as_string());
@@ -274,9 +274,13 @@ base::Status Service::remove(std::int64_t id) {
   return reload();
 }
 
+bool Service::wants(std::string_view type) const {
+  const auto index = type_index(type);
+  return index && (wanted_.load(std::memory_order_relaxed) & (std::uint64_t{1} << *index)) != 0;
+}
+
 void Service::notify(Event event) {
-  const auto index = type_index(event.type);
-  if (!index || (wanted_.load(std::memory_order_relaxed) & (std::uint64_t{1} << *index)) == 0) return;
+  if (!wants(event.type)) return;
   if (event.project.empty() && !event.repository.empty())
     event.project = event.repository.substr(0, event.repository.find('/'));
   event = with_time(std::move(event));

@@ -107,6 +107,9 @@ class Service {
   base::Status update(Policy policy);
   base::Status remove(std::int64_t id);
 
+  // True when some enabled policy wants events of `type`: callers on a hot path ask first and
+  // build the event only then. Lock-free.
+  bool wants(std::string_view type) const;
   // Queues an event for the policies that want it. Never blocks on the database or the network.
   void notify(Event event);
   // Waits until every event queued so far has its executions recorded and jobs queued (tests).
